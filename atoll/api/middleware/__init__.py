@@ -1,0 +1,1 @@
+"""Small ASGI middleware, one per file, composed as a literal list in `atoll.api.app`."""

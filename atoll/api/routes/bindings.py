@@ -1,0 +1,70 @@
+"""`/v1.0/bindings`: which bottom pod a project's resources are placed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from atoll.api.deps import ContextDep, FilterQuery, IdPath, IntIdPath, ServicesDep, only_query_params
+from atoll.api.schemas import bindings as schemas
+from atoll.db import bindings as bindings_db
+
+router = APIRouter(prefix="/v1.0/bindings", tags=["bindings"])
+RULE = "atoll:bindings:%s"
+
+
+@router.post("", response_model=schemas.BindingReply, dependencies=[only_query_params()], summary="Bind a project")
+async def create_binding(body: schemas.BindingCreateRequest, context: ContextDep, services: ServicesDep) -> Any:
+    services.authorizer.authorize(context, RULE % "create")
+    async with services.sessions.begin() as session:
+        binding = await bindings_db.create(session, **body.pod_binding.model_dump())
+        return schemas.BindingReply(pod_binding=schemas.Binding.model_validate(binding))
+
+
+@router.get(
+    "",
+    response_model=schemas.BindingsReply,
+    dependencies=[only_query_params("tenant_id", "pod_id")],
+    summary="List bindings",
+)
+async def list_bindings(
+    context: ContextDep, services: ServicesDep, tenant_id: FilterQuery = None, pod_id: FilterQuery = None
+) -> Any:
+    services.authorizer.authorize(context, RULE % "list")
+    async with services.sessions() as session:
+        rows = await bindings_db.list_all(session, tenant_id=tenant_id, pod_id=pod_id)
+        return schemas.BindingsReply(pod_bindings=[schemas.Binding.model_validate(b) for b in rows])
+
+
+@router.get(
+    "/{binding_id}", response_model=schemas.BindingReply, dependencies=[only_query_params()], summary="Show a binding"
+)
+async def show_binding(binding_id: IdPath, context: ContextDep, services: ServicesDep) -> Any:
+    services.authorizer.authorize(context, RULE % "show")
+    async with services.sessions() as session:
+        binding = await bindings_db.get(session, binding_id)
+        return schemas.BindingReply(pod_binding=schemas.Binding.model_validate(binding))
+
+
+@router.put(
+    "/{binding_id}",
+    response_model=schemas.BindingReply,
+    dependencies=[only_query_params()],
+    summary="Activate or deactivate a binding",
+)
+async def update_binding(
+    binding_id: IdPath, body: schemas.BindingUpdateRequest, context: ContextDep, services: ServicesDep
+) -> Any:
+    services.authorizer.authorize(context, RULE % "update")
+    async with services.sessions.begin() as session:
+        binding = await bindings_db.update(session, binding_id, is_binding=body.pod_binding.is_binding)
+        return schemas.BindingReply(pod_binding=schemas.Binding.model_validate(binding))
+
+
+@router.delete("/{binding_id}", dependencies=[only_query_params()], summary="Delete a binding")
+async def delete_binding(binding_id: IdPath, context: ContextDep, services: ServicesDep) -> dict[str, Any]:
+    services.authorizer.authorize(context, RULE % "delete")
+    async with services.sessions.begin() as session:
+        await bindings_db.delete(session, binding_id)
+    return {}

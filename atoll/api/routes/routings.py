@@ -1,0 +1,113 @@
+"""`/v1.0/routings`: top resource id -> bottom resource id in a pod.
+
+Readers may list and show the routings of their own project; an admin sees all.
+A routing of another project is reported as not found, not forbidden, so its
+existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+
+from atoll.api.deps import ContextDep, FilterQuery, IdPath, IntIdPath, Services, ServicesDep, only_query_params
+from atoll.api.schemas import routings as schemas
+from atoll.context import RequestContext
+from atoll.core.errors import Forbidden, NotFound
+from atoll.db import routings as routings_db
+from atoll.types import ResourceType
+
+router = APIRouter(prefix="/v1.0/routings", tags=["routings"])
+RULE = "atoll:routings:%s"
+FILTERS = ("id", "top_id", "bottom_id", "pod_id", "project_id", "resource_type")
+
+IdParam = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+async def _visible(services: Services, context: RequestContext, routing_id: int) -> Any:
+    async with services.sessions() as session:
+        routing = await routings_db.get(session, routing_id)
+    if not services.authorizer.check(context, RULE % "show", {"project_id": routing.project_id}):
+        raise NotFound(f"Routing {routing_id} could not be found.")
+    return routing
+
+
+def _next_link(request: Request, services: Services, filters: dict[str, Any], limit: int, marker: int) -> str:
+    base = services.conf.api.public_url or str(request.base_url)
+    query = urlencode({**{k: str(v) for k, v in filters.items()}, "limit": limit, "marker": marker})
+    return f"{base.rstrip('/')}/v1.0/routings?{query}"
+
+
+@router.get(
+    "",
+    response_model=schemas.RoutingsReply,
+    dependencies=[only_query_params("limit", "marker", *FILTERS)],
+    summary="List routings",
+)
+async def list_routings(
+    request: Request,
+    context: ContextDep,
+    services: ServicesDep,
+    limit: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    marker: IdParam = None,
+    id: IdParam = None,
+    top_id: FilterQuery = None,
+    bottom_id: FilterQuery = None,
+    pod_id: FilterQuery = None,
+    project_id: FilterQuery = None,
+    resource_type: ResourceType | None = None,
+) -> Any:
+    values = {"id": id, "top_id": top_id, "bottom_id": bottom_id, "pod_id": pod_id}
+    values |= {"project_id": project_id, "resource_type": resource_type}
+    filters = {k: v for k, v in values.items() if v is not None}
+    if not services.authorizer.check(context, RULE % "list", {"project_id": project_id or context.project_id}):
+        raise Forbidden(f"Policy doesn't allow {RULE % 'list'} to be performed.")
+    if not context.is_admin and "project_id" not in filters:
+        filters["project_id"] = context.project_id
+    page = min(limit or services.conf.api.max_limit, services.conf.api.max_limit)
+    async with services.sessions() as session:
+        rows, more = await routings_db.list_page(session, filters, limit=page, marker=marker)
+    links = [schemas.Link(rel="next", href=_next_link(request, services, filters, page, rows[-1].id))] if more else []
+    return schemas.RoutingsReply(routings=[schemas.Routing.model_validate(r) for r in rows], routings_links=links)
+
+
+@router.post(
+    "", response_model=schemas.RoutingReply, dependencies=[only_query_params()], summary="Create a routing"
+)
+async def create_routing(body: schemas.RoutingCreateRequest, context: ContextDep, services: ServicesDep) -> Any:
+    services.authorizer.authorize(context, RULE % "create", {"project_id": body.routing.project_id})
+    async with services.sessions.begin() as session:
+        routing = await routings_db.create(session, body.routing.model_dump(mode="json"))
+        return schemas.RoutingReply(routing=schemas.Routing.model_validate(routing))
+
+
+@router.get(
+    "/{routing_id}", response_model=schemas.RoutingReply, dependencies=[only_query_params()], summary="Show a routing"
+)
+async def show_routing(routing_id: IntIdPath, context: ContextDep, services: ServicesDep) -> Any:
+    routing = await _visible(services, context, routing_id)
+    return schemas.RoutingReply(routing=schemas.Routing.model_validate(routing))
+
+
+@router.put(
+    "/{routing_id}", response_model=schemas.RoutingReply, dependencies=[only_query_params()], summary="Update a routing"
+)
+async def update_routing(
+    routing_id: IntIdPath, body: schemas.RoutingUpdateRequest, context: ContextDep, services: ServicesDep
+) -> Any:
+    routing = await _visible(services, context, routing_id)
+    services.authorizer.authorize(context, RULE % "update", {"project_id": routing.project_id})
+    async with services.sessions.begin() as session:
+        updated = await routings_db.update(session, routing_id, body.routing.model_dump(mode="json", exclude_unset=True))
+        return schemas.RoutingReply(routing=schemas.Routing.model_validate(updated))
+
+
+@router.delete("/{routing_id}", dependencies=[only_query_params()], summary="Delete a routing")
+async def delete_routing(routing_id: IntIdPath, context: ContextDep, services: ServicesDep) -> dict[str, Any]:
+    routing = await _visible(services, context, routing_id)
+    services.authorizer.authorize(context, RULE % "delete", {"project_id": routing.project_id})
+    async with services.sessions.begin() as session:
+        await routings_db.delete(session, routing_id)
+    return {}

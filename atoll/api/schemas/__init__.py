@@ -1,0 +1,1 @@
+"""Wire formats of the admin API: request bodies (strict) and response bodies."""

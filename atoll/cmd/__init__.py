@@ -1,0 +1,1 @@
+"""Console scripts: atoll-api, atoll-engine, atoll-manage."""

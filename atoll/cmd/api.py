@@ -1,0 +1,40 @@
+"""atoll-api: serves the admin API (and later the gateway) with uvicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from atoll.cmd.common import ensure_state_path, parse_config
+
+ARGS_ENV = "ATOLL_API_ARGS"
+
+
+def app_factory() -> FastAPI:
+    """Used by uvicorn workers: each parses the command line it was given through the environment."""
+    from atoll.runtime import build_api
+
+    conf = parse_config(json.loads(os.environ.get(ARGS_ENV, "[]")))
+    return build_api(conf)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    conf = parse_config(args)
+    ensure_state_path(conf)
+    os.environ[ARGS_ENV] = json.dumps(args)
+    uvicorn.run(
+        "atoll.cmd.api:app_factory",
+        factory=True,
+        host=conf.api.host,
+        port=conf.api.port,
+        workers=conf.api.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )

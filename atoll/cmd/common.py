@@ -1,0 +1,38 @@
+"""What every console script does first: parse configuration, set up logging."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+from oslo_config import cfg
+from oslo_log import log
+
+from atoll.conf import CONF, register_opts
+
+_registered = False
+
+
+def parse_config(argv: list[str] | None = None) -> cfg.ConfigOpts:
+    global _registered
+    if not _registered:
+        register_opts(CONF)
+        log.register_options(CONF)
+        log.set_defaults(
+            default_log_levels=[*log.get_default_log_levels(), "alembic.runtime.plugins=WARN", "tooz=WARN"]
+        )
+        _registered = True
+    args = sys.argv[1:] if argv is None else argv
+    CONF(args, project="atoll")
+    log.setup(CONF, "atoll")
+    return CONF
+
+
+def ensure_state_path(conf: cfg.ConfigOpts) -> None:
+    """Create the state directory when the SQLite database or file coordination lives there."""
+    path = pathlib.Path(conf.state_path)
+    uses_it = conf.state_path in (conf.database.connection or "") or conf.state_path in conf.engine.coordination_url
+    if uses_it and not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)

@@ -1,0 +1,57 @@
+"""Queries on the pod_bindings table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atoll.core.errors import Conflict, InvalidInput, NotFound
+from atoll.db.errors import conflict_on_duplicate
+from atoll.db.models import Pod, PodBinding
+
+
+async def create(session: AsyncSession, *, tenant_id: str, pod_id: str, is_binding: bool = True) -> PodBinding:
+    pod = await session.get(Pod, pod_id)
+    if pod is None:
+        raise InvalidInput(f"Pod {pod_id} could not be found.")
+    if pod.is_top:
+        raise InvalidInput(f"Pod {pod_id} is the top pod; projects are bound to bottom pods only.")
+    duplicate = sa.select(PodBinding.id).where(PodBinding.tenant_id == tenant_id, PodBinding.pod_id == pod_id)
+    if await session.scalar(duplicate):
+        raise Conflict(f"Project {tenant_id} is already bound to pod {pod_id}.")
+    binding = PodBinding(tenant_id=tenant_id, pod_id=pod_id, is_binding=is_binding)
+    async with conflict_on_duplicate(session, f"Project {tenant_id} is already bound to pod {pod_id}."):
+        session.add(binding)
+    return binding
+
+
+async def get(session: AsyncSession, binding_id: str) -> PodBinding:
+    binding = await session.get(PodBinding, binding_id)
+    if binding is None:
+        raise NotFound(f"Binding {binding_id} could not be found.")
+    return binding
+
+
+async def list_all(
+    session: AsyncSession, *, tenant_id: str | None = None, pod_id: str | None = None
+) -> Sequence[PodBinding]:
+    query = sa.select(PodBinding).order_by(PodBinding.created_at, PodBinding.id)
+    if tenant_id is not None:
+        query = query.where(PodBinding.tenant_id == tenant_id)
+    if pod_id is not None:
+        query = query.where(PodBinding.pod_id == pod_id)
+    return (await session.scalars(query)).all()
+
+
+async def update(session: AsyncSession, binding_id: str, *, is_binding: bool) -> PodBinding:
+    binding = await get(session, binding_id)
+    binding.is_binding = is_binding
+    await session.flush()
+    return binding
+
+
+async def delete(session: AsyncSession, binding_id: str) -> None:
+    await session.delete(await get(session, binding_id))
+    await session.flush()

@@ -1,0 +1,105 @@
+"""Database models. Wire formats live in `atoll.api.schemas`, not here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """Stores naive UTC (portable across SQLite, PostgreSQL and MySQL), returns aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), onupdate=utcnow)
+
+
+class Pod(TimestampMixin, Base):
+    """A region Atoll fronts. The one pod without an AZ is the top region (Atoll's own)."""
+
+    __tablename__ = "pods"
+
+    pod_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    region_name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    az_name: Mapped[str] = mapped_column(sa.String(255), default="", index=True)
+    pod_az_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    dc_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    # True for the top pod, NULL otherwise: a unique column that holds at most one
+    # True is "exactly one top pod" in a form SQLite, PostgreSQL and MySQL all enforce.
+    is_top: Mapped[bool | None] = mapped_column(sa.Boolean(), unique=True)
+    endpoints: Mapped[dict[str, str]] = mapped_column(sa.JSON(), default=dict)
+    endpoints_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(sa.String(16), default="unknown")
+    status_reason: Mapped[str] = mapped_column(sa.String(1024), default="")
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PodBinding(TimestampMixin, Base):
+    """A project bound to a pod: the project's resources are placed there."""
+
+    __tablename__ = "pod_bindings"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "pod_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    tenant_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    pod_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("pods.pod_id"))
+    is_binding: Mapped[bool] = mapped_column(sa.Boolean(), default=True)
+
+
+class ResourceRouting(TimestampMixin, Base):
+    """Where a top resource lives in a pod. A NULL bottom_id is a reservation:
+    the bottom resource is being created and nobody else may create it."""
+
+    __tablename__ = "resource_routings"
+    __table_args__ = (sa.UniqueConstraint("top_id", "pod_id", "resource_type"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    top_id: Mapped[str] = mapped_column(sa.String(127))
+    bottom_id: Mapped[str | None] = mapped_column(sa.String(127), index=True)
+    pod_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("pods.pod_id"), index=True)
+    project_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(64))

@@ -1,0 +1,71 @@
+"""Queries on the resource_routings table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atoll.core.errors import InvalidInput, NotFound
+from atoll.db.errors import conflict_on_duplicate
+from atoll.db.models import Pod, ResourceRouting
+
+FILTERS = ("id", "top_id", "bottom_id", "pod_id", "project_id", "resource_type")
+
+
+async def _check_pod(session: AsyncSession, pod_id: str) -> None:
+    if await session.get(Pod, pod_id) is None:
+        raise InvalidInput(f"Pod {pod_id} could not be found.")
+
+
+def _duplicate(values: Mapping[str, Any]) -> str:
+    return (
+        f"A routing for {values['resource_type']} {values['top_id']} in pod {values['pod_id']} already exists."
+    )
+
+
+async def create(session: AsyncSession, values: Mapping[str, Any]) -> ResourceRouting:
+    await _check_pod(session, values["pod_id"])
+    routing = ResourceRouting(**values)
+    async with conflict_on_duplicate(session, _duplicate(values)):
+        session.add(routing)
+    return routing
+
+
+async def get(session: AsyncSession, routing_id: int) -> ResourceRouting:
+    routing = await session.get(ResourceRouting, routing_id)
+    if routing is None:
+        raise NotFound(f"Routing {routing_id} could not be found.")
+    return routing
+
+
+async def list_page(
+    session: AsyncSession, filters: Mapping[str, Any], *, limit: int, marker: int | None
+) -> tuple[Sequence[ResourceRouting], bool]:
+    """One page in id order, and whether another page follows."""
+    query = sa.select(ResourceRouting).order_by(ResourceRouting.id).limit(limit + 1)
+    for name, value in filters.items():
+        query = query.where(getattr(ResourceRouting, name) == value)
+    if marker is not None:
+        query = query.where(ResourceRouting.id > marker)
+    rows = (await session.scalars(query)).all()
+    return rows[:limit], len(rows) > limit
+
+
+async def update(session: AsyncSession, routing_id: int, changes: Mapping[str, Any]) -> ResourceRouting:
+    routing = await get(session, routing_id)
+    if "pod_id" in changes:
+        await _check_pod(session, changes["pod_id"])
+    for key, value in changes.items():
+        setattr(routing, key, value)
+    merged = {k: getattr(routing, k) for k in ("resource_type", "top_id", "pod_id")}
+    async with conflict_on_duplicate(session, _duplicate(merged)):
+        pass
+    return routing
+
+
+async def delete(session: AsyncSession, routing_id: int) -> None:
+    await session.delete(await get(session, routing_id))
+    await session.flush()

@@ -1,0 +1,1 @@
+"""atoll-engine: periodic tasks (and, later, job workers)."""

@@ -1,0 +1,1 @@
+"""Talking to OpenStack services: Keystone tokens, the catalog, service sessions."""

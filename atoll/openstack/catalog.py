@@ -1,0 +1,55 @@
+"""Reading a region's endpoints from the Keystone service catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import anyio.to_thread
+from keystoneauth1 import access
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session
+
+from atoll.core.errors import ServiceUnavailable
+from atoll.types import ServiceType
+
+POD_SERVICE_TYPES: tuple[str, ...] = tuple(t.value for t in ServiceType) + ("identity",)
+
+
+def endpoints_for_region(
+    catalog: access.service_catalog.ServiceCatalog,
+    region_name: str,
+    interface: str,
+    service_types: Iterable[str] = POD_SERVICE_TYPES,
+) -> dict[str, str]:
+    """The URL of each service type the region has, for one interface."""
+    found: dict[str, str] = {}
+    for service_type in service_types:
+        try:
+            url = catalog.url_for(service_type=service_type, interface=interface, region_name=region_name)
+        except ks_exceptions.EndpointNotFound:
+            continue
+        found[service_type] = url
+    return found
+
+
+class CatalogReader:
+    """Reads the catalog of Atoll's service token, fresh on every call."""
+
+    def __init__(self, sess: session.Session, interface: str = "public") -> None:
+        self._session = sess
+        self._interface = interface
+
+    async def regions(self, region_names: Iterable[str]) -> Mapping[str, dict[str, str]]:
+        names = list(region_names)
+        return await anyio.to_thread.run_sync(self._read, names)
+
+    def _read(self, names: list[str]) -> dict[str, dict[str, str]]:
+        auth = self._session.auth
+        if auth is None:
+            raise ServiceUnavailable("Atoll's service session has no credentials.")
+        try:
+            auth.invalidate()  # a new token carries the catalog as it is now
+            auth_ref = auth.get_access(self._session)
+        except ks_exceptions.ClientException as error:
+            raise ServiceUnavailable(f"Keystone catalog could not be read: {type(error).__name__}") from error
+        return {name: endpoints_for_region(auth_ref.service_catalog, name, self._interface) for name in names}

@@ -1,0 +1,1 @@
+"""The pod registry's live side: endpoint discovery and health probes."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from oslo_policy import policy
+
+ADMIN = "rule:admin_api"
+PROJECT_READER = "rule:project_reader"
+ADMIN_OR_PROJECT_READER = "rule:admin_or_project_reader"
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    return [
+        policy.RuleDefault("admin_api", "role:admin", description="A caller with the admin role."),
+        policy.RuleDefault(
+            "project_reader",
+            "role:reader and project_id:%(project_id)s",
+            description="A reader (or member, or admin: Keystone implies reader) of the target's project.",
+        ),
+        policy.RuleDefault(
+            "admin_or_project_reader",
+            "rule:admin_api or rule:project_reader",
+            description="An admin, or a reader of the target's project.",
+        ),
+    ]

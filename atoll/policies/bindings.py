@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from oslo_policy import policy
+
+from atoll.policies.base import ADMIN
+
+PREFIX = "atoll:bindings:%s"
+
+
+def list_rules() -> list[policy.DocumentedRuleDefault]:
+    def rule(name: str, method: str, path: str, description: str) -> policy.DocumentedRuleDefault:
+        return policy.DocumentedRuleDefault(
+            name=PREFIX % name,
+            check_str=ADMIN,
+            description=description,
+            operations=[{"method": method, "path": path}],
+        )
+
+    return [
+        rule("create", "POST", "/v1.0/bindings", "Bind a project to a pod."),
+        rule("list", "GET", "/v1.0/bindings", "List project-to-pod bindings."),
+        rule("show", "GET", "/v1.0/bindings/{binding_id}", "Show a binding."),
+        rule("update", "PUT", "/v1.0/bindings/{binding_id}", "Activate or deactivate a binding."),
+        rule("delete", "DELETE", "/v1.0/bindings/{binding_id}", "Delete a binding."),
+    ]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from oslo_policy import policy
+
+from atoll.policies.base import ADMIN, ADMIN_OR_PROJECT_READER
+
+PREFIX = "atoll:routings:%s"
+
+
+def list_rules() -> list[policy.DocumentedRuleDefault]:
+    def rule(name: str, check: str, method: str, path: str, description: str) -> policy.DocumentedRuleDefault:
+        return policy.DocumentedRuleDefault(
+            name=PREFIX % name,
+            check_str=check,
+            description=description,
+            operations=[{"method": method, "path": path}],
+        )
+
+    return [
+        rule("create", ADMIN, "POST", "/v1.0/routings", "Create a top-to-bottom resource routing."),
+        rule(
+            "list",
+            ADMIN_OR_PROJECT_READER,
+            "GET",
+            "/v1.0/routings",
+            "List routings. A non-admin sees only its own project's routings.",
+        ),
+        rule("show", ADMIN_OR_PROJECT_READER, "GET", "/v1.0/routings/{id}", "Show a routing."),
+        rule("update", ADMIN, "PUT", "/v1.0/routings/{id}", "Change a routing."),
+        rule("delete", ADMIN, "DELETE", "/v1.0/routings/{id}", "Delete a routing."),
+    ]

@@ -1,0 +1,70 @@
+"""The shared vocabulary of Atoll: identifiers and small value types.
+
+Every layer imports from here and from nothing above it, so a `PodId` means
+the same thing in the database, the engine and the API.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NewType
+
+PodId = NewType("PodId", str)
+"""Atoll's id of a pod (a UUID string)."""
+
+RegionName = NewType("RegionName", str)
+"""A Keystone region name; a pod's name equals its region's name."""
+
+ProjectId = NewType("ProjectId", str)
+"""A Keystone project (tenant) id."""
+
+UserId = NewType("UserId", str)
+
+BindingId = NewType("BindingId", str)
+
+RoutingId = NewType("RoutingId", int)
+
+RequestId = NewType("RequestId", str)
+"""An `x-openstack-request-id` value: ``req-<uuid4>``."""
+
+
+class PodStatus(enum.StrEnum):
+    """What the health probe last saw of a pod."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+
+
+class ServiceType(enum.StrEnum):
+    """Keystone catalog service types Atoll discovers in each pod."""
+
+    COMPUTE = "compute"
+    VOLUME = "volumev3"
+    BLOCK_STORAGE = "block-storage"
+    NETWORK = "network"
+    IMAGE = "image"
+    PLACEMENT = "placement"
+
+
+class ResourceType(enum.StrEnum):
+    """Kinds of resource a routing row may map between top and bottom ids."""
+
+    SERVER = "server"
+    VOLUME = "volume"
+    SNAPSHOT = "snapshot"
+    BACKUP = "backup"
+    FLAVOR = "flavor"
+    KEYPAIR = "keypair"
+    IMAGE = "image"
+    VOLUME_TYPE = "volume_type"
+    AGGREGATE = "aggregate"
+    NETWORK = "network"
+    SUBNET = "subnet"
+    PORT = "port"
+    ROUTER = "router"
+    SECURITY_GROUP = "security_group"
+    FLOATINGIP = "floatingip"
+    TRUNK = "trunk"
+    QOS_POLICY = "qos_policy"
+    SHADOW_PORT = "shadow_port"
