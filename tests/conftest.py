@@ -40,8 +40,8 @@ def selected_backends() -> list[str]:
 async def _admin(server_url: str, statement: str) -> None:
     engine = create_engine(server_url)
     try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with engine.connect() as raw:
+            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(sa.text(statement))
     finally:
         await engine.dispose()

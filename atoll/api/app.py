@@ -1,8 +1,8 @@
 """The atoll-api ASGI application, built by composition.
 
-    RequestIdMiddleware   x-openstack-request-id on every response; 500 fault body on a crash
-      AuthMiddleware      X-Auth-Token -> RequestContext (401 otherwise)
-        FastAPI routes    versions, /v1.0/pods, /v1.0/bindings, /v1.0/routings
+RequestIdMiddleware   x-openstack-request-id on every response; 500 fault body on a crash
+  AuthMiddleware      X-Auth-Token -> RequestContext (401 otherwise)
+    FastAPI routes    versions, /v1.0/pods, /v1.0/bindings, /v1.0/routings
 """
 
 from __future__ import annotations

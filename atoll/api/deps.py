@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from oslo_config import cfg
@@ -36,7 +36,7 @@ def _context(request: Request) -> RequestContext:
     return context
 
 
-def only_query_params(*allowed: str) -> object:
+def only_query_params(*allowed: str) -> Any:
     """A dependency rejecting query parameters a route does not know (400, never ignored)."""
     known = frozenset(allowed)
 

@@ -11,18 +11,14 @@ from oslo_log import log
 
 from atoll.conf import CONF, register_opts
 
-_registered = False
-
 
 def parse_config(argv: list[str] | None = None) -> cfg.ConfigOpts:
-    global _registered
-    if not _registered:
+    if "api" not in CONF:
         register_opts(CONF)
         log.register_options(CONF)
         log.set_defaults(
             default_log_levels=[*log.get_default_log_levels(), "alembic.runtime.plugins=WARN", "tooz=WARN"]
         )
-        _registered = True
     args = sys.argv[1:] if argv is None else argv
     CONF(args, project="atoll")
     log.setup(CONF, "atoll")

@@ -1,8 +1,8 @@
 """atoll-manage: database migrations.
 
-    atoll-manage [--config-file F] db upgrade [REVISION]
-    atoll-manage [--config-file F] db downgrade REVISION
-    atoll-manage [--config-file F] db current
+atoll-manage [--config-file F] db upgrade [REVISION]
+atoll-manage [--config-file F] db downgrade REVISION
+atoll-manage [--config-file F] db current
 """
 
 from __future__ import annotations

@@ -21,8 +21,7 @@ OPTS = [
     ),
     cfg.StrOpt(
         "public_url",
-        help="Base URL clients use to reach Atoll, for links in responses. "
-        "Defaults to the URL of the request.",
+        help="Base URL clients use to reach Atoll, for links in responses. Defaults to the URL of the request.",
     ),
 ]
 

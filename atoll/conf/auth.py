@@ -20,8 +20,7 @@ AUTHTOKEN_GROUP = cfg.OptGroup(
 AUTHTOKEN_OPTS = [
     cfg.StrOpt(
         "www_authenticate_uri",
-        help="Keystone URL announced to clients in the WWW-Authenticate header of a 401. "
-        "Defaults to auth_url.",
+        help="Keystone URL announced to clients in the WWW-Authenticate header of a 401. Defaults to auth_url.",
     ),
     cfg.IntOpt(
         "token_cache_time",

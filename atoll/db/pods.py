@@ -88,9 +88,7 @@ async def delete(session: AsyncSession, pod_id: str) -> None:
         pass
 
 
-async def set_endpoints(
-    session: AsyncSession, pod_id: PodId, endpoints: Mapping[str, str], at: dt.datetime
-) -> None:
+async def set_endpoints(session: AsyncSession, pod_id: PodId, endpoints: Mapping[str, str], at: dt.datetime) -> None:
     await session.execute(
         sa.update(Pod).where(Pod.pod_id == pod_id).values(endpoints=dict(endpoints), endpoints_updated_at=at)
     )

@@ -21,9 +21,7 @@ async def _check_pod(session: AsyncSession, pod_id: str) -> None:
 
 
 def _duplicate(values: Mapping[str, Any]) -> str:
-    return (
-        f"A routing for {values['resource_type']} {values['top_id']} in pod {values['pod_id']} already exists."
-    )
+    return f"A routing for {values['resource_type']} {values['top_id']} in pod {values['pod_id']} already exists."
 
 
 async def create(session: AsyncSession, values: Mapping[str, Any]) -> ResourceRouting:

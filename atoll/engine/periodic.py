@@ -9,6 +9,7 @@ turn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -67,9 +68,7 @@ class PeriodicRunner:
         try:
             while not stop.is_set():
                 delay = await self.run_due()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.05))
-                except TimeoutError:
-                    pass
         finally:
             await self._leadership.release()

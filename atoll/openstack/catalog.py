@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import anyio.to_thread
-from keystoneauth1 import access
+from keystoneauth1 import access, identity, session
 from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session
 
 from atoll.core.errors import ServiceUnavailable
 from atoll.types import ServiceType
 
-POD_SERVICE_TYPES: tuple[str, ...] = tuple(t.value for t in ServiceType) + ("identity",)
+POD_SERVICE_TYPES: tuple[str, ...] = (*tuple(t.value for t in ServiceType), "identity")
 
 
 def endpoints_for_region(
@@ -28,7 +27,8 @@ def endpoints_for_region(
             url = catalog.url_for(service_type=service_type, interface=interface, region_name=region_name)
         except ks_exceptions.EndpointNotFound:
             continue
-        found[service_type] = url
+        if url:
+            found[service_type] = url
     return found
 
 
@@ -45,7 +45,7 @@ class CatalogReader:
 
     def _read(self, names: list[str]) -> dict[str, dict[str, str]]:
         auth = self._session.auth
-        if auth is None:
+        if not isinstance(auth, identity.BaseIdentityPlugin):
             raise ServiceUnavailable("Atoll's service session has no credentials.")
         try:
             auth.invalidate()  # a new token carries the catalog as it is now

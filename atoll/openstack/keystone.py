@@ -105,8 +105,6 @@ class KeystoneTokenValidator:
     async def _get(self, token: str, *, renew: bool) -> httpx.Response:
         try:
             service_token = await self._service_token(renew)
-            return await self._client.get(
-                self._url, headers={"X-Auth-Token": service_token, "X-Subject-Token": token}
-            )
+            return await self._client.get(self._url, headers={"X-Auth-Token": service_token, "X-Subject-Token": token})
         except httpx.HTTPError as error:
             raise ServiceUnavailable(f"Keystone could not be reached: {type(error).__name__}") from error

@@ -79,7 +79,9 @@ class PodDirectory:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             for (pod_id, _), health in zip(pods, healths, strict=True):
-                await pods_db.set_status(session, pod_id, health.status, health.reason, now if health.answered else None)
+                await pods_db.set_status(
+                    session, pod_id, health.status, health.reason, now if health.answered else None
+                )
 
     async def refresh(self, pod_ids: Iterable[PodId]) -> None:
         """Discover then probe, for a pod just registered or changed."""

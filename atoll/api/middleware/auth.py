@@ -50,7 +50,7 @@ class AuthMiddleware:
     def _token(scope: Scope) -> str:
         for name, value in scope.get("headers", []):
             if name == b"x-auth-token" and value.strip():
-                return value.decode("latin-1").strip()
+                return str(value.decode("latin-1")).strip()
         raise Unauthorized(AUTH_REQUIRED)
 
     async def _reject(self, send: Send, error: AtollError) -> None:

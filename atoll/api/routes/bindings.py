@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from atoll.api.deps import ContextDep, FilterQuery, IdPath, IntIdPath, ServicesDep, only_query_params
+from atoll.api.deps import ContextDep, FilterQuery, IdPath, ServicesDep, only_query_params
 from atoll.api.schemas import bindings as schemas
 from atoll.db import bindings as bindings_db
 

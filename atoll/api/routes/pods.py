@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from atoll.api.deps import ContextDep, FilterQuery, IdPath, IntIdPath, Services, ServicesDep, only_query_params
+from atoll.api.deps import ContextDep, IdPath, Services, ServicesDep, only_query_params
 from atoll.api.schemas import pods as schemas
 from atoll.db import pods as pods_db
 from atoll.types import PodId

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
-from atoll.api.deps import ContextDep, FilterQuery, IdPath, IntIdPath, Services, ServicesDep, only_query_params
+from atoll.api.deps import ContextDep, FilterQuery, IntIdPath, Services, ServicesDep, only_query_params
 from atoll.api.schemas import routings as schemas
 from atoll.context import RequestContext
 from atoll.core.errors import Forbidden, NotFound
@@ -59,9 +59,9 @@ async def list_routings(
     project_id: FilterQuery = None,
     resource_type: ResourceType | None = None,
 ) -> Any:
-    values = {"id": id, "top_id": top_id, "bottom_id": bottom_id, "pod_id": pod_id}
+    values: dict[str, Any] = {"id": id, "top_id": top_id, "bottom_id": bottom_id, "pod_id": pod_id}
     values |= {"project_id": project_id, "resource_type": resource_type}
-    filters = {k: v for k, v in values.items() if v is not None}
+    filters: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
     if not services.authorizer.check(context, RULE % "list", {"project_id": project_id or context.project_id}):
         raise Forbidden(f"Policy doesn't allow {RULE % 'list'} to be performed.")
     if not context.is_admin and "project_id" not in filters:
@@ -73,9 +73,7 @@ async def list_routings(
     return schemas.RoutingsReply(routings=[schemas.Routing.model_validate(r) for r in rows], routings_links=links)
 
 
-@router.post(
-    "", response_model=schemas.RoutingReply, dependencies=[only_query_params()], summary="Create a routing"
-)
+@router.post("", response_model=schemas.RoutingReply, dependencies=[only_query_params()], summary="Create a routing")
 async def create_routing(body: schemas.RoutingCreateRequest, context: ContextDep, services: ServicesDep) -> Any:
     services.authorizer.authorize(context, RULE % "create", {"project_id": body.routing.project_id})
     async with services.sessions.begin() as session:
@@ -100,7 +98,9 @@ async def update_routing(
     routing = await _visible(services, context, routing_id)
     services.authorizer.authorize(context, RULE % "update", {"project_id": routing.project_id})
     async with services.sessions.begin() as session:
-        updated = await routings_db.update(session, routing_id, body.routing.model_dump(mode="json", exclude_unset=True))
+        updated = await routings_db.update(
+            session, routing_id, body.routing.model_dump(mode="json", exclude_unset=True)
+        )
         return schemas.RoutingReply(routing=schemas.Routing.model_validate(updated))
 
 

@@ -9,17 +9,21 @@ async def test_create_list_show_delete_pod(client: httpx.AsyncClient) -> None:
     created = await client.post("/v1.0/pods", json={"pod": {"region_name": "RegionOne"}}, headers=ADMIN)
     assert created.status_code == 200, created.text
     top = created.json()["pod"]
-    assert top["region_name"] == "RegionOne" and top["az_name"] == "" and top["is_top"] is True
+    assert top["region_name"] == "RegionOne"
+    assert top["az_name"] == ""
+    assert top["is_top"] is True
     bottom = (
         await client.post("/v1.0/pods", json={"pod": {"pod_name": "Pod1", "az_name": "az1"}}, headers=ADMIN)
     ).json()["pod"]
-    assert bottom["region_name"] == "Pod1" and bottom["is_top"] is False
+    assert bottom["region_name"] == "Pod1"
+    assert bottom["is_top"] is False
     listed = (await client.get("/v1.0/pods", headers=ADMIN)).json()["pods"]
     assert [p["region_name"] for p in listed] == ["RegionOne", "Pod1"]
     shown = await client.get(f"/v1.0/pods/{bottom['pod_id']}", headers=ADMIN)
     assert shown.json()["pod"]["pod_id"] == bottom["pod_id"]
     deleted = await client.delete(f"/v1.0/pods/{bottom['pod_id']}", headers=ADMIN)
-    assert deleted.status_code == 200 and deleted.json() == {}
+    assert deleted.status_code == 200
+    assert deleted.json() == {}
     gone = await client.get(f"/v1.0/pods/{bottom['pod_id']}", headers=ADMIN)
     assert gone.status_code == 404
     assert gone.json() == {"itemNotFound": {"code": 404, "message": f"Pod {bottom['pod_id']} could not be found."}}
