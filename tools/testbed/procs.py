@@ -1,0 +1,161 @@
+"""Start/stop the test bed's processes, each in its own process group.
+
+Every process the test bed starts is recorded in ``<state>/pids/NAME.json``
+(pid, kernel start time, command line).  Stopping signals exactly that
+process group, after checking the pid still belongs to the recorded process
+(pids get reused), and never looks processes up by name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .util import TestbedError
+
+
+def _proc_starttime(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # field 22 (starttime); the command (field 2) may contain spaces.
+    fields = stat.rsplit(")", 1)[1].split()
+    state = fields[0]
+    if state in ("Z", "X"):
+        return None
+    return fields[19]
+
+
+class ProcessTable:
+    def __init__(self, piddir: Path):
+        self.piddir = piddir
+
+    def _file(self, name: str) -> Path:
+        return self.piddir / f"{name}.json"
+
+    def record(self, name: str) -> dict | None:
+        try:
+            return json.loads(self._file(name).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def names(self) -> list[str]:
+        if not self.piddir.exists():
+            return []
+        return sorted(p.stem for p in self.piddir.glob("*.json"))
+
+    def pid(self, name: str) -> int | None:
+        """The recorded pid if that very process is still alive."""
+        rec = self.record(name)
+        if not rec:
+            return None
+        if _proc_starttime(rec["pid"]) != rec.get("starttime"):
+            return None
+        return rec["pid"]
+
+    def alive(self, name: str) -> bool:
+        return self.pid(name) is not None
+
+    def start(self, name: str, argv: list[str], env: dict, log: Path,
+              cwd: Path, port: int | None = None) -> int:
+        if self.alive(name):
+            return self.pid(name)  # type: ignore[return-value]
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.piddir.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as out:
+            out.write(f"\n=== {time.ctime()} starting {name}: "
+                      f"{' '.join(argv)}\n".encode())
+            out.flush()
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=env, cwd=str(cwd),
+                start_new_session=True, close_fds=True)
+        start = None
+        for _ in range(50):
+            start = _proc_starttime(proc.pid)
+            if start:
+                break
+            time.sleep(0.01)
+        if start is None:
+            raise TestbedError(f"{name} exited at once; see {log}")
+        self._file(name).write_text(json.dumps({
+            "pid": proc.pid, "starttime": start, "argv": argv,
+            "port": port, "log": str(log), "started": time.time()}))
+        return proc.pid
+
+    def stop(self, name: str, timeout: float = 15.0) -> bool:
+        """Stop the recorded process group; True if something was stopped."""
+        pid = self.pid(name)
+        stopped = False
+        if pid is not None:
+            stopped = True
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self._group_alive(pid):
+                time.sleep(0.1)
+            if self._group_alive(pid):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and self._group_alive(pid):
+                    time.sleep(0.1)
+        self._file(name).unlink(missing_ok=True)
+        return stopped
+
+    @staticmethod
+    def _group_alive(pgid: int) -> bool:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        # killpg(…, 0) also succeeds for zombies; look for a live member.
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                return True
+        return False
+
+    def group_pids(self, name: str) -> list[int]:
+        """All live pids in the recorded process group (for memory use)."""
+        pid = self.pid(name)
+        if pid is None:
+            return []
+        out = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pid and fields[0] not in ("Z", "X"):
+                out.append(int(entry.name))
+        return out
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
