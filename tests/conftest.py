@@ -21,6 +21,8 @@ from atoll.db.engine import async_url, create_engine, session_factory
 from atoll.db.models import Base
 from atoll.openstack.keystone import AUTH_REQUIRED, TokenInfo
 
+pytest_plugins = ["testbed.pytest_plugin"]
+
 BACKENDS = ("sqlite", "postgresql", "mysql")
 SERVER_URLS = {
     "postgresql": os.environ.get("ATOLL_TEST_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),

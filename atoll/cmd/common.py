@@ -16,9 +16,10 @@ def parse_config(argv: list[str] | None = None) -> cfg.ConfigOpts:
     if "api" not in CONF:
         register_opts(CONF)
         log.register_options(CONF)
-        log.set_defaults(
-            default_log_levels=[*log.get_default_log_levels(), "alembic.runtime.plugins=WARN", "tooz=WARN"]
-        )
+        # httpcore's debug trace prints every header, X-Auth-Token and X-Subject-Token
+        # included: it stays at WARN even when an operator turns debug on.
+        quiet = ["httpcore=WARN", "httpx=WARN", "alembic.runtime.plugins=WARN", "tooz=WARN", "asyncio=WARN"]
+        log.set_defaults(default_log_levels=[*log.get_default_log_levels(), *quiet])
     args = sys.argv[1:] if argv is None else argv
     CONF(args, project="atoll")
     log.setup(CONF, "atoll")

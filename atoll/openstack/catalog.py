@@ -20,15 +20,18 @@ def endpoints_for_region(
     interface: str,
     service_types: Iterable[str] = POD_SERVICE_TYPES,
 ) -> dict[str, str]:
-    """The URL of each service type the region has, for one interface."""
+    """The URL of each wanted service type the region has, for one interface.
+
+    Reads the catalog as registered, without keystoneauth's alias resolution
+    (`url_for` raises ValueError when an alias of a missing type is present).
+    """
+    wanted = set(service_types)
     found: dict[str, str] = {}
-    for service_type in service_types:
-        try:
-            url = catalog.url_for(service_type=service_type, interface=interface, region_name=region_name)
-        except ks_exceptions.EndpointNotFound:
-            continue
-        if url:
-            found[service_type] = url
+    by_type = catalog.get_endpoints_data(interface=interface, region_name=region_name)
+    for service_type, endpoints in sorted(by_type.items()):
+        urls = [e.url for e in endpoints if e.url]
+        if service_type in wanted and urls:
+            found[service_type] = urls[0]
     return found
 
 
