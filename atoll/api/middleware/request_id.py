@@ -28,7 +28,7 @@ def global_request_id(scope: Scope) -> RequestId | None:
     for name, value in scope.get("headers", []):
         if name == HEADER:
             text = value.decode("latin-1")
-            return RequestId(text) if _VALID.match(text) else None
+            return RequestId(text) if _VALID.fullmatch(text) else None
     return None
 
 
