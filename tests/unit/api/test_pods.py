@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import ADMIN, MEMBER
+from tests.unit.api.helpers import REQUEST_ID, create_binding, create_pod, create_routing, fault
 
 
 async def test_create_list_show_delete_pod(client: httpx.AsyncClient) -> None:
@@ -43,3 +44,114 @@ async def test_member_cannot_create_pods(client: httpx.AsyncClient) -> None:
     assert response.status_code == 403
     assert response.json()["forbidden"]["code"] == 403
     assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": []}
+
+
+async def test_create_with_both_names_equal_is_accepted(client: httpx.AsyncClient) -> None:
+    body = {"pod": {"region_name": "Pod1", "pod_name": "Pod1", "az_name": "az1", "dc_name": "dc1"}}
+    response = await client.post("/v1.0/pods", json=body, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    pod = response.json()["pod"]
+    assert (pod["region_name"], pod["az_name"], pod["dc_name"], pod["pod_az_name"]) == ("Pod1", "az1", "dc1", "")
+    assert pod["status"] == "unknown"
+    assert pod["endpoints"] == {}
+    assert REQUEST_ID.match(response.headers["x-openstack-request-id"])
+
+
+async def test_create_with_different_names_is_refused(client: httpx.AsyncClient) -> None:
+    body = {"pod": {"region_name": "Pod1", "pod_name": "Pod2", "az_name": "az1"}}
+    message = fault(await client.post("/v1.0/pods", json=body, headers=ADMIN), 400, "badRequest")
+    assert "region_name and pod_name differ" in message
+    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": []}
+
+
+async def test_create_without_a_name_is_refused(client: httpx.AsyncClient) -> None:
+    message = fault(await client.post("/v1.0/pods", json={"pod": {"az_name": "az1"}}, headers=ADMIN), 400, "badRequest")
+    assert "region_name is required" in message
+
+
+async def test_update_az_and_dc_of_a_bottom_pod(client: httpx.AsyncClient) -> None:
+    pod = await create_pod(client, "Pod1", "az1")
+    response = await client.put(
+        f"/v1.0/pods/{pod['pod_id']}", json={"pod": {"az_name": "az2", "dc_name": "dc9"}}, headers=ADMIN
+    )
+    assert response.status_code == 200, response.text
+    updated = response.json()["pod"]
+    assert (updated["az_name"], updated["dc_name"], updated["region_name"]) == ("az2", "dc9", "Pod1")
+    assert updated["updated_at"] is not None
+    shown = (await client.get(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN)).json()["pod"]
+    assert (shown["az_name"], shown["dc_name"]) == ("az2", "dc9")
+
+
+async def test_rename_to_an_existing_region_conflicts(client: httpx.AsyncClient) -> None:
+    await create_pod(client, "Pod1", "az1")
+    pod2 = await create_pod(client, "Pod2", "az1")
+    response = await client.put(f"/v1.0/pods/{pod2['pod_id']}", json={"pod": {"region_name": "Pod1"}}, headers=ADMIN)
+    assert "Pod1" in fault(response, 409, "conflictingRequest")
+    shown = (await client.get(f"/v1.0/pods/{pod2['pod_id']}", headers=ADMIN)).json()["pod"]
+    assert shown["region_name"] == "Pod2"
+
+
+async def test_rename_resets_endpoints_and_status(client: httpx.AsyncClient) -> None:
+    pod = await create_pod(client, "Pod1", "az1")
+    response = await client.put(f"/v1.0/pods/{pod['pod_id']}", json={"pod": {"region_name": "Pod9"}}, headers=ADMIN)
+    renamed = response.json()["pod"]
+    assert renamed["region_name"] == "Pod9"
+    assert renamed["status"] == "unknown"
+    assert "region changed" in renamed["status_reason"]
+
+
+async def test_top_pod_cannot_get_an_az(client: httpx.AsyncClient) -> None:
+    top = await create_pod(client, "RegionOne", "")
+    response = await client.put(f"/v1.0/pods/{top['pod_id']}", json={"pod": {"az_name": "az1"}}, headers=ADMIN)
+    assert "top pod" in fault(response, 409, "conflictingRequest")
+    shown = (await client.get(f"/v1.0/pods/{top['pod_id']}", headers=ADMIN)).json()["pod"]
+    assert (shown["az_name"], shown["is_top"]) == ("", True)
+
+
+async def test_bottom_pod_cannot_become_top(client: httpx.AsyncClient) -> None:
+    bottom = await create_pod(client, "Pod1", "az1")
+    response = await client.put(f"/v1.0/pods/{bottom['pod_id']}", json={"pod": {"az_name": ""}}, headers=ADMIN)
+    assert "cannot become the top pod" in fault(response, 409, "conflictingRequest")
+    shown = (await client.get(f"/v1.0/pods/{bottom['pod_id']}", headers=ADMIN)).json()["pod"]
+    assert (shown["az_name"], shown["is_top"]) == ("az1", False)
+
+
+async def test_update_needs_a_field_and_refuses_nulls(client: httpx.AsyncClient) -> None:
+    pod = await create_pod(client, "Pod1", "az1")
+    empty = await client.put(f"/v1.0/pods/{pod['pod_id']}", json={"pod": {}}, headers=ADMIN)
+    assert "at least one of" in fault(empty, 400, "badRequest")
+    null = await client.put(f"/v1.0/pods/{pod['pod_id']}", json={"pod": {"dc_name": None}}, headers=ADMIN)
+    assert "may not be null" in fault(null, 400, "badRequest")
+
+
+async def test_delete_refused_while_a_binding_references_the_pod(client: httpx.AsyncClient) -> None:
+    pod = await create_pod(client, "Pod1", "az1")
+    binding = await create_binding(client, "project-a", pod["pod_id"])
+    message = fault(await client.delete(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN), 409, "conflictingRequest")
+    assert "1 binding(s) and 0 routing(s)" in message
+    assert (await client.get(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN)).status_code == 200
+    assert (await client.delete(f"/v1.0/bindings/{binding['id']}", headers=ADMIN)).status_code == 200
+    assert (await client.delete(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN)).status_code == 200
+
+
+async def test_delete_refused_while_a_routing_references_the_pod(client: httpx.AsyncClient) -> None:
+    pod = await create_pod(client, "Pod1", "az1")
+    await create_routing(client, pod["pod_id"], "top-1")
+    await create_routing(client, pod["pod_id"], "top-2")
+    message = fault(await client.delete(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN), 409, "conflictingRequest")
+    assert "0 binding(s) and 2 routing(s)" in message
+    assert (await client.get(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN)).status_code == 200
+
+
+async def test_unknown_pod_is_404_for_show_update_and_delete(client: httpx.AsyncClient) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    expected = f"Pod {missing} could not be found."
+    assert fault(await client.get(f"/v1.0/pods/{missing}", headers=ADMIN), 404, "itemNotFound") == expected
+    update = await client.put(f"/v1.0/pods/{missing}", json={"pod": {"dc_name": "x"}}, headers=ADMIN)
+    assert fault(update, 404, "itemNotFound") == expected
+    assert fault(await client.delete(f"/v1.0/pods/{missing}", headers=ADMIN), 404, "itemNotFound") == expected
+
+
+async def test_pods_refuse_unknown_query_parameters(client: httpx.AsyncClient) -> None:
+    message = fault(await client.get("/v1.0/pods?region_name=x", headers=ADMIN), 400, "badRequest")
+    assert message == "Unknown query parameter(s): region_name."
