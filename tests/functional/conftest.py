@@ -43,8 +43,17 @@ def free_port() -> int:
 
 
 class AtollProcesses:
-    def __init__(self, workdir: pathlib.Path, auth_url: str, service: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        workdir: pathlib.Path,
+        auth_url: str,
+        service: dict[str, Any],
+        *,
+        token_cache_time: int = 1,
+        debug: bool = True,
+    ) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.conf = workdir / "atoll.conf"
@@ -63,7 +72,7 @@ class AtollProcesses:
             textwrap.dedent(f"""\
                 [DEFAULT]
                 state_path = {workdir}/state
-                debug = true
+                debug = {str(debug).lower()}
                 [api]
                 host = 127.0.0.1
                 port = {self.port}
@@ -74,7 +83,7 @@ class AtollProcesses:
                 discovery_interval = 1
                 probe_timeout = 2
                 [keystone_authtoken]
-                token_cache_time = 1
+                token_cache_time = {token_cache_time}
                 """)
             + auth
             + "[service_auth]\n"
