@@ -524,8 +524,9 @@ class Testbed:
         cinder = self.confdir(region, "cinder")
         self.render("cinder.conf", cinder / "cinder.conf",
                     service_user="cinder", confdir=str(cinder), **values)
-        shutil.copyfile(self.venv("cinder") / "etc/cinder/api-paste.ini",
-                        cinder / "api-paste.ini")
+        for fname in ("api-paste.ini", "resource_filters.json"):
+            shutil.copyfile(self.venv("cinder") / "etc/cinder" / fname,
+                            cinder / fname)
         glance = self.confdir(region, "glance")
         self.render("glance-api.conf", glance / "glance-api.conf",
                     service_user="glance", **values)
@@ -700,7 +701,12 @@ class Testbed:
                                    f"{r.status} {r.body[:300]!r}")
 
     # ------------------------------------------------------ clouds.yaml
-    def write_clouds(self) -> Path:
+    def write_clouds(self, keystone_only: bool) -> Path:
+        # The first region is the default; --os-region-name picks another.
+        saved = self.saved()
+        region_names = [TOP_REGION] if keystone_only and saved.get(
+            "keystone_only", True) else [r.name for r in self.regions(
+                max(self.pods, saved.get("pods", 0)))]
         def cloud(name, user, pw, project):
             return (f"  {name}:\n"
                     f"    auth:\n"
@@ -712,7 +718,8 @@ class Testbed:
                     f"      project_domain_name: Default\n"
                     f"    identity_api_version: 3\n"
                     f"    interface: public\n"
-                    f"    region_name: {TOP_REGION}\n")
+                    f"    regions:\n" + "".join(
+                        f"      - {r}\n" for r in region_names))
         clouds = [cloud("testbed-admin", "admin", ADMIN_PASSWORD, "admin")]
         clouds.append(cloud("testbed-demo", "demo", *USERS["demo"][:2]))
         clouds.append(cloud("testbed-alt", "alt_demo",
@@ -795,7 +802,7 @@ class Testbed:
             self.setup_keystone()
         with stage("identity (projects, users, catalog)", self.timings):
             self.setup_identity(regions)
-        self.write_clouds()
+        self.write_clouds(keystone_only)
         self.write_state(keystone_only, atoll)
         if regions:
             with stage(f"regions ({', '.join(r.name for r in regions)}): "

@@ -124,14 +124,21 @@ class TestbedHandle:
     # -- openstacksdk (from the calling venv) -----------------------------
     def connect(self, cloud: str = "testbed-demo", region: str | None = None):
         """An ``openstack.connection.Connection`` for a cloud and region."""
+        import warnings
+
         import openstack.config
         import openstack.connection
 
-        config = openstack.config.OpenStackConfig(
-            config_files=[str(self.clouds_yaml)], vendor_files=[])
-        region_cfg = config.get_one(cloud=cloud,
-                                    region_name=region or self.top_region)
-        return openstack.connection.Connection(config=region_cfg)
+        with warnings.catch_warnings():
+            # openstacksdk 4.x warns about its (unused) InfluxDB support on
+            # every Connection; projects running with -W error would fail.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            config = openstack.config.OpenStackConfig(
+                config_files=[str(self.clouds_yaml)], vendor_files=[])
+            region_cfg = config.get_one(
+                cloud=cloud, region_name=region or self.top_region)
+            return openstack.connection.Connection(config=region_cfg)
 
     def credentials(self, who: str = "demo") -> dict:
         c = dict(getattr(self, who))
