@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -59,7 +59,27 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(fault_body(exc.status_code, message), status_code=exc.status_code, headers=exc.headers)
 
 
+def _without_422(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents a 422 for every route with input; Atoll answers a 400 fault instead
+    (documented by each router), so the generated 422 and its schemas are dropped."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+        return app.openapi_schema or {}
+
+    return openapi
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(AtollError, _atoll)
     app.add_exception_handler(HTTPException, _http)
+    app.openapi = _without_422(app)  # type: ignore[method-assign]

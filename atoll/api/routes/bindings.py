@@ -8,9 +8,10 @@ from fastapi import APIRouter
 
 from atoll.api.deps import ContextDep, FilterQuery, IdPath, ServicesDep, only_query_params
 from atoll.api.schemas import bindings as schemas
+from atoll.api.schemas.faults import fault_responses
 from atoll.db import bindings as bindings_db
 
-router = APIRouter(prefix="/v1.0/bindings", tags=["bindings"])
+router = APIRouter(prefix="/v1.0/bindings", tags=["bindings"], responses=fault_responses(400, 401, 403, 404, 409))
 RULE = "atoll:bindings:%s"
 
 

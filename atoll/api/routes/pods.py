@@ -10,12 +10,18 @@ from fastapi import APIRouter
 
 from atoll.api.deps import ContextDep, IdPath, Services, ServicesDep, only_query_params
 from atoll.api.schemas import pods as schemas
+from atoll.api.schemas.faults import fault_responses
 from atoll.db import pods as pods_db
 from atoll.types import PodId
 
 LOG = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1.0/pods", tags=["pods"], dependencies=[only_query_params()])
+router = APIRouter(
+    prefix="/v1.0/pods",
+    tags=["pods"],
+    responses=fault_responses(400, 401, 403, 404, 409),
+    dependencies=[only_query_params()],
+)
 RULE = "atoll:pods:%s"
 
 

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Query, Request
 
 from atoll.api.deps import ContextDep, FilterQuery, IntIdPath, Services, ServicesDep, only_query_params
 from atoll.api.schemas import routings as schemas
+from atoll.api.schemas.faults import fault_responses
 from atoll.context import RequestContext
 from atoll.core.errors import Forbidden, NotFound
 from atoll.db import routings as routings_db
 from atoll.types import ResourceType
 
-router = APIRouter(prefix="/v1.0/routings", tags=["routings"])
+router = APIRouter(prefix="/v1.0/routings", tags=["routings"], responses=fault_responses(400, 401, 403, 404, 409))
 RULE = "atoll:routings:%s"
 FILTERS = ("id", "top_id", "bottom_id", "pod_id", "project_id", "resource_type")
 
