@@ -63,8 +63,9 @@ SERVICE_AUTH_OPTS = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     for group, opts in ((AUTHTOKEN_GROUP, AUTHTOKEN_OPTS), (SERVICE_AUTH_GROUP, SERVICE_AUTH_OPTS)):
-        conf.register_group(group)
-        conf.register_opts(opts, group=group)
+        # A new OptGroup per ConfigOpts (see atoll.conf.api.register_opts).
+        conf.register_group(cfg.OptGroup(group.name, title=group.title, help=group.help))
+        conf.register_opts(opts, group=group.name)
         ks_loading.register_auth_conf_options(conf, group.name)
         ks_loading.register_session_conf_options(conf, group.name)
 

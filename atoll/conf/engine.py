@@ -33,5 +33,7 @@ OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    # A new OptGroup per ConfigOpts: oslo.config copies a registered group only
+    # shallowly, so sharing one would share overrides between configurations.
+    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title, help=GROUP.help))
+    conf.register_opts(OPTS, group=GROUP.name)
