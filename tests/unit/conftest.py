@@ -13,11 +13,7 @@ Override = Callable[[str, Any, str], None]
 
 @pytest.fixture
 def override(conf: cfg.ConfigOpts) -> Iterator[Override]:
-    """`conf.set_override`, undone after the test.
-
-    Undoing matters: `ConfigOpts.register_group` keeps a shallow copy of the module-level
-    `OptGroup`, so an override made on one `new_config()` is seen by every later one.
-    """
+    """`conf.set_override`, undone after the test."""
     done: list[tuple[str, str]] = []
 
     def set_override(name: str, value: Any, group: str) -> None:
