@@ -5,7 +5,9 @@ from cached venvs (see ``venvs.py``).
 """
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import hashlib
 import json
 import os
 import shutil
@@ -42,6 +44,7 @@ IMAGE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "atoll-testbed-image"))
 IMAGE_DATA = b"ATOLL-TESTBED-RAW-IMAGE\n" * 256  # 6 KiB
 FLAVOR = {"id": "1", "name": "m1.tiny", "ram": 512, "vcpus": 1, "disk": 1}
 ATOLL_PORT = 19999
+LAYOUT_SNAPSHOT = 1  # bump when what goes into a DB snapshot changes
 
 # port = base + 100 * region_index + offset (RegionOne = 0, PodN = N)
 PORT_OFFSETS = {"nova": 74, "cinder": 76, "placement": 78, "glance": 92,
@@ -286,6 +289,72 @@ class Testbed:
         self.sql([f"CREATE DATABASE IF NOT EXISTS `{n}` CHARACTER SET utf8"
                   for n in names])
 
+    @staticmethod
+    def write_keys(repo: Path) -> None:
+        """A fresh Fernet key repository (what keystone-manage *_setup does):
+        key 0 is the staged key, 1 the primary one."""
+        repo.mkdir(parents=True, exist_ok=True)
+        os.chmod(repo, 0o700)
+        for idx in ("0", "1"):
+            path = repo / idx
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(base64.urlsafe_b64encode(os.urandom(32))
+                             .decode())
+
+    def with_snapshot(self, label: str, dbs: list[str], venv_names: list[str],
+                      extra: list[str], migrate) -> None:
+        """Run ``migrate`` (which fills ``dbs``) or restore its cached dump.
+
+        Schema migrations dominate a warm ``up``; their result only depends
+        on the service versions (the venvs) and on names/URLs written into
+        the rows, so a dump of freshly migrated databases is cached next to
+        the venvs and restored instead.  ``ATOLL_TESTBED_NO_DB_CACHE=1``
+        always migrates.
+        """
+        dump = shutil.which("mariadb-dump") or shutil.which("mysqldump")
+        client = shutil.which("mariadb") or shutil.which("mysql")
+        blob = json.dumps([LAYOUT_SNAPSHOT, label, dbs, extra,
+                           [venvs.venv_key(v) for v in venv_names],
+                           self.db_url, self.transport_url(self.regions(0)[0])
+                           .rsplit("/", 1)[0]])
+        key = hashlib.sha256(blob.encode()).hexdigest()[:20]
+        snap = venvs.cache_dir() / "db-snapshots" / f"{label}-{key}.sql"
+        use_cache = (dump and client and
+                     os.environ.get("ATOLL_TESTBED_NO_DB_CACHE", "") in ("",
+                                                                        "0"))
+        env = dict(os.environ)
+        if self.db_password:
+            env["MYSQL_PWD"] = self.db_password
+        conn = ["-h", self.db_host, "-P", str(self.db_port), "-u",
+                self.db_user]
+        if use_cache and snap.exists():
+            with open(snap, "rb") as fh:
+                res = subprocess.run([client, *conn], stdin=fh,
+                                     capture_output=True, env=env)
+            if res.returncode == 0:
+                return
+            say(f"warning: restoring {snap.name} failed "
+                f"({res.stderr.decode(errors='replace').strip()[:200]}); "
+                "migrating instead")
+            self.sql([f"DROP DATABASE IF EXISTS `{d}`" for d in dbs])
+            self.create_databases(dbs)
+        migrate()
+        if use_cache:
+            snap.parent.mkdir(parents=True, exist_ok=True)
+            tmp = snap.with_name(f".{snap.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                res = subprocess.run(
+                    [dump, *conn, "--single-transaction", "--skip-lock-tables",
+                     "--routines", "--triggers", "--skip-dump-date",
+                     "--databases", *dbs], stdout=fh, stderr=subprocess.PIPE,
+                    env=env)
+            if res.returncode == 0:
+                os.replace(tmp, snap)
+            else:
+                tmp.unlink(missing_ok=True)
+
     def rabbitmqctl(self, *args: str, check: bool = True) -> str:
         exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
         res = subprocess.run([exe, "-q", *args], capture_output=True,
@@ -435,17 +504,20 @@ class Testbed:
         log = self.logdir / "keystone-setup.log"
         marker = kdir / ".bootstrapped"
         if not marker.exists():
-            run(km + ["db_sync"], log)
-            run(km + ["fernet_setup", "--keystone-user", str(os.getuid()),
-                      "--keystone-group", str(os.getgid())], log)
-            run(km + ["credential_setup", "--keystone-user", str(os.getuid()),
-                      "--keystone-group", str(os.getgid())], log)
+            for sub in ("fernet-keys", "credential-keys"):
+                self.write_keys(kdir / sub)
             url = f"http://127.0.0.1:{self.base_port}/v3"
-            run(km + ["bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
-                      "--bootstrap-admin-url", url,
-                      "--bootstrap-public-url", url,
-                      "--bootstrap-internal-url", url,
-                      "--bootstrap-region-id", TOP_REGION], log)
+
+            def bootstrap():
+                run(km + ["db_sync"], log)
+                run(km + ["bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
+                          "--bootstrap-admin-url", url,
+                          "--bootstrap-public-url", url,
+                          "--bootstrap-internal-url", url,
+                          "--bootstrap-region-id", TOP_REGION], log)
+
+            self.with_snapshot("keystone", [f"{self.db_prefix}keystone"],
+                               ["keystone"], [url, ADMIN_PASSWORD], bootstrap)
             marker.write_text(str(time.time()))
         self.start_service(svc)
         self.wait_service(svc, 120)
@@ -539,6 +611,14 @@ class Testbed:
         marker = rd / ".migrated"
         if marker.exists():
             return
+        names = ["neutron"] if region.is_top else ["neutron", "nova",
+                                                   "cinder", "glance"]
+        self.with_snapshot(region.short, self.databases(region), names,
+                           [self.transport_url(region)],
+                           lambda: self._migrate_region(region))
+        marker.write_text(str(time.time()))
+
+    def _migrate_region(self, region: Region) -> None:
         log = self.logdir / f"{region.short}-setup.log"
         neu = self.confdir(region, "neutron")
         run([str(self.venv("neutron") / "bin/neutron-db-manage"),
@@ -570,7 +650,6 @@ class Testbed:
                  "--config-file",
                  str(self.confdir(region, "glance") / "glance-api.conf"),
                  "db_sync"], log)
-        marker.write_text(str(time.time()))
 
     def bring_up_region(self, region: Region) -> None:
         t0 = time.monotonic()
@@ -597,14 +676,17 @@ class Testbed:
                      headers=hdr)
             return r.status == 200 and r.json()["hypervisors"]
 
+        t0 = time.monotonic()
         wait_until(f"{region.name} hypervisor", hypervisors, 180, 1,
                    lambda: tail(self.logdir / f"{region.short}-nova-compute"
                                 ".log"))
-        nbin = self.venv("nova") / "bin"
-        run([str(nbin / "nova-manage"), "--config-file",
-             str(self.confdir(region, "nova") / "nova.conf"),
-             "cell_v2", "discover_hosts"],
-            self.logdir / f"{region.short}-setup.log")
+        # The hypervisor shows up before its host is mapped to a cell (and
+        # a boot before that fails); the scheduler maps it within
+        # discover_hosts_in_cells_interval.
+        api_db = f"{self.db_prefix}{region.short}_nova_api"
+        wait_until(f"{region.name} host mapping", lambda: self.sql(
+            [f"SELECT host FROM `{api_db}`.host_mappings"]).strip(), 120, 1)
+        t1 = time.monotonic()
 
         def volume_up():
             r = http("GET", cinder + "/os-services?binary=cinder-volume",
@@ -615,6 +697,7 @@ class Testbed:
         wait_until(f"{region.name} cinder-volume", volume_up, 120, 1,
                    lambda: tail(self.logdir / f"{region.short}-cinder-volume"
                                 ".log"))
+        t2 = time.monotonic()
         if http("GET", f"{nova}/flavors/{FLAVOR['id']}",
                 token=token).status == 404:
             r = http("POST", nova + "/flavors", {"flavor": FLAVOR},
@@ -637,6 +720,9 @@ class Testbed:
             if r.status not in (204, 200):
                 raise TestbedError(f"image upload in {region.name}: "
                                    f"{r.status} {r.body[:300]!r}")
+        say(f"  {region.name}: hypervisor mapped after {t1 - t0:.1f}s, "
+            f"volume service {t2 - t1:.1f}s, flavor+image "
+            f"{time.monotonic() - t2:.1f}s")
 
     # ------------------------------------------------------------ atoll
     def atoll_venv(self) -> Path:
@@ -790,16 +876,22 @@ class Testbed:
         names = ["keystone", "client"] if keystone_only else list(venvs.SPECS)
         with stage("venvs", self.timings):
             self.build_venvs(names)
-        with stage("databases + vhosts", self.timings):
+        with stage("databases", self.timings):
             dbs = [f"{self.db_prefix}keystone"]
             for r in regions:
                 dbs += self.databases(r)
             self.create_databases(dbs)
-            if regions:
-                self.create_vhosts([f"{self.db_prefix}{r.short}"
-                                    for r in regions])
+        # rabbitmqctl is slow to start: create vhosts while Keystone starts.
+        pool = concurrent.futures.ThreadPoolExecutor(1)
+        vhosts = pool.submit(self.create_vhosts, [
+            f"{self.db_prefix}{r.short}" for r in regions]) if regions \
+            else None
+        pool.shutdown(wait=False)
         with stage("keystone", self.timings):
             self.setup_keystone()
+        if vhosts is not None:
+            with stage("rabbitmq vhosts", self.timings):
+                vhosts.result()
         with stage("identity (projects, users, catalog)", self.timings):
             self.setup_identity(regions)
         self.write_clouds(keystone_only)
