@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import string
 import subprocess
 import sys
@@ -1012,10 +1013,13 @@ class Testbed:
                                  if r[1] != "down") else 1
 
     def stop_pod(self, name: str) -> None:
+        """Simulate a pod failure: its API processes die (SIGKILL), so
+        connections to its endpoints are refused."""
         region = self.region(name)
-        for svc in self.region_services(region):
-            if svc.api:
-                self.procs.stop(svc.name)
+        apis = [s.name for s in self.region_services(region) if s.api]
+        with concurrent.futures.ThreadPoolExecutor(len(apis)) as pool:
+            list(pool.map(lambda n: self.procs.stop(n, 5, signal.SIGKILL),
+                          apis))
         say(f"{region.name}: API processes stopped")
 
     def start_pod(self, name: str) -> None:

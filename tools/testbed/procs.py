@@ -87,14 +87,19 @@ class ProcessTable:
             "port": port, "log": str(log), "started": time.time()}))
         return proc.pid
 
-    def stop(self, name: str, timeout: float = 15.0) -> bool:
-        """Stop the recorded process group; True if something was stopped."""
+    def stop(self, name: str, timeout: float = 6.0,
+             sig: int = signal.SIGTERM) -> bool:
+        """Stop the recorded process group; True if something was stopped.
+
+        ``sig`` goes to the whole group first; whatever is still alive after
+        ``timeout`` seconds gets SIGKILL.
+        """
         pid = self.pid(name)
         stopped = False
         if pid is not None:
             stopped = True
             try:
-                os.killpg(pid, signal.SIGTERM)
+                os.killpg(pid, sig)
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + timeout
