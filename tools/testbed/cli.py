@@ -1,29 +1,28 @@
 """Command line: python3 -m testbed {up,down,status,stop-pod,start-pod}."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .core import Testbed, python_ok
-from .util import TestbedError, say
+from testbed.core import Testbed, python_ok
+from testbed.util import TestbedError, say
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="testbed",
-        description="Real multi-region OpenStack on 127.0.0.1 for Atoll.")
+    parser = argparse.ArgumentParser(prog="testbed", description="Real multi-region OpenStack on 127.0.0.1 for Atoll.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="install (cached) and start the test bed")
-    up.add_argument("--pods", type=int, default=None,
-                    help="number of pods Pod1..PodN (default 2, or as "
-                         "recorded by a previous up)")
-    up.add_argument("--atoll", action="store_true",
-                    help="also start atoll-api/atoll-engine from the project "
-                         "venv and register the pods")
-    up.add_argument("--keystone-only", action="store_true",
-                    help="only Keystone with users/projects (fast)")
-    sub.add_parser("down", help="stop everything the test bed started, drop "
-                                "its databases and vhosts")
+    up.add_argument(
+        "--pods", type=int, default=None, help="number of pods Pod1..PodN (default 2, or as recorded by a previous up)"
+    )
+    up.add_argument(
+        "--atoll",
+        action="store_true",
+        help="also start atoll-api/atoll-engine from the project venv and register the pods",
+    )
+    up.add_argument("--keystone-only", action="store_true", help="only Keystone with users/projects (fast)")
+    sub.add_parser("down", help="stop everything the test bed started, drop its databases and vhosts")
     sub.add_parser("status", help="show each service, port and pid")
     sp = sub.add_parser("stop-pod", help="stop a pod's API processes")
     sp.add_argument("name")

@@ -5,8 +5,10 @@ Every process the test bed starts is recorded in ``<state>/pids/NAME.json``
 process group, after checking the pid still belongs to the recorded process
 (pids get reused), and never looks processes up by name.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .util import TestbedError
+from testbed.util import TestbedError
 
 
 def _proc_starttime(pid: int) -> str | None:
@@ -60,20 +62,24 @@ class ProcessTable:
     def alive(self, name: str) -> bool:
         return self.pid(name) is not None
 
-    def start(self, name: str, argv: list[str], env: dict, log: Path,
-              cwd: Path, port: int | None = None) -> int:
+    def start(self, name: str, argv: list[str], env: dict, log: Path, cwd: Path, port: int | None = None) -> int:
         if self.alive(name):
             return self.pid(name)  # type: ignore[return-value]
         log.parent.mkdir(parents=True, exist_ok=True)
         self.piddir.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            out.write(f"\n=== {time.ctime()} starting {name}: "
-                      f"{' '.join(argv)}\n".encode())
+            out.write(f"\n=== {time.ctime()} starting {name}: {' '.join(argv)}\n".encode())
             out.flush()
             proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=env, cwd=str(cwd),
-                start_new_session=True, close_fds=True)
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=str(cwd),
+                start_new_session=True,
+                close_fds=True,
+            )
         start = None
         for _ in range(50):
             start = _proc_starttime(proc.pid)
@@ -82,13 +88,21 @@ class ProcessTable:
             time.sleep(0.01)
         if start is None:
             raise TestbedError(f"{name} exited at once; see {log}")
-        self._file(name).write_text(json.dumps({
-            "pid": proc.pid, "starttime": start, "argv": argv,
-            "port": port, "log": str(log), "started": time.time()}))
+        self._file(name).write_text(
+            json.dumps(
+                {
+                    "pid": proc.pid,
+                    "starttime": start,
+                    "argv": argv,
+                    "port": port,
+                    "log": str(log),
+                    "started": time.time(),
+                }
+            )
+        )
         return proc.pid
 
-    def stop(self, name: str, timeout: float = 6.0,
-             sig: int = signal.SIGTERM) -> bool:
+    def stop(self, name: str, timeout: float = 6.0, sig: int = signal.SIGTERM) -> bool:
         """Stop the recorded process group; True if something was stopped.
 
         ``sig`` goes to the whole group first; whatever is still alive after
@@ -98,18 +112,14 @@ class ProcessTable:
         stopped = False
         if pid is not None:
             stopped = True
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig)
-            except ProcessLookupError:
-                pass
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self._group_alive(pid):
                 time.sleep(0.1)
             if self._group_alive(pid):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 deadline = time.monotonic() + 5
                 while time.monotonic() < deadline and self._group_alive(pid):
                     time.sleep(0.1)

@@ -13,14 +13,17 @@ had to start it, it stops it (``scripts/testbed down``) at the end of the
 session unless ``ATOLL_TESTBED_KEEP=1``.  ``ATOLL_TESTBED_PODS`` sets the
 number of pods (default 2).
 """
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,20 +43,15 @@ class TestbedCommandError(AssertionError):
 
 def run_testbed(*args: str, timeout: float = 3600) -> str:
     """Run ``scripts/testbed ARGS``; return its output, raise on failure."""
-    log = _state_dir().parent / ".testbed-pytest.log" \
-        if not _state_dir().exists() else _state_dir() / "logs" / "pytest.log"
+    log = _state_dir() / "logs" / "pytest.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    res = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True,
-                         text=True, timeout=timeout, cwd=str(REPO))
+    res = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
     out = res.stdout + res.stderr
     with open(log, "a") as fh:
-        fh.write(f"\n$ scripts/testbed {' '.join(args)} -> {res.returncode} "
-                 f"({time.monotonic() - start:.1f}s)\n{out}")
+        fh.write(f"\n$ scripts/testbed {' '.join(args)} -> {res.returncode} ({time.monotonic() - start:.1f}s)\n{out}")
     if res.returncode != 0:
-        raise TestbedCommandError(
-            f"scripts/testbed {' '.join(args)} failed ({res.returncode}):\n"
-            f"{out[-4000:]}")
+        raise TestbedCommandError(f"scripts/testbed {' '.join(args)} failed ({res.returncode}):\n{out[-4000:]}")
     return out
 
 
@@ -67,62 +65,73 @@ class TestbedHandle:
     regions: list[str]
     pod_regions: list[str]
     top_region: str
-    admin: dict
-    demo: dict
-    alt: dict
+    admin: dict[str, Any]
+    demo: dict[str, Any]
+    alt: dict[str, Any]
     client_venv: Path
-    image: dict = field(default_factory=dict)
-    flavor: dict = field(default_factory=dict)
-    ports: dict = field(default_factory=dict)
-    info: dict = field(default_factory=dict)
+    image: dict[str, Any] = field(default_factory=dict)
+    flavor: dict[str, Any] = field(default_factory=dict)
+    ports: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_state(cls, state: Path) -> "TestbedHandle":
+    def from_state(cls, state: Path) -> TestbedHandle:
         info = json.loads((state / "testbed.json").read_text())
         creds = info["credentials"]
-        return cls(state_dir=state, clouds_yaml=Path(info["clouds_yaml"]),
-                   auth_url=info["auth_url"], regions=info["regions"],
-                   pod_regions=info["pod_regions"],
-                   top_region=info["top_region"], admin=creds["admin"],
-                   demo=creds["demo"], alt=creds["alt"],
-                   client_venv=Path(info["client_venv"]),
-                   image=info.get("image", {}), flavor=info.get("flavor", {}),
-                   ports=info.get("ports", {}), info=info)
+        return cls(
+            state_dir=state,
+            clouds_yaml=Path(info["clouds_yaml"]),
+            auth_url=info["auth_url"],
+            regions=info["regions"],
+            pod_regions=info["pod_regions"],
+            top_region=info["top_region"],
+            admin=creds["admin"],
+            demo=creds["demo"],
+            alt=creds["alt"],
+            client_venv=Path(info["client_venv"]),
+            image=info.get("image", {}),
+            flavor=info.get("flavor", {}),
+            ports=info.get("ports", {}),
+            info=info,
+        )
 
     # -- openstack CLI from the client venv -------------------------------
-    def cli_env(self) -> dict:
+    def cli_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         env["OS_CLIENT_CONFIG_FILE"] = str(self.clouds_yaml)
         env["no_proxy"] = env["NO_PROXY"] = "127.0.0.1,localhost"
         return env
 
-    def openstack(self, *args: str, cloud: str = "testbed-demo",
-                  region: str | None = None, json_output: bool = True,
-                  check: bool = True, timeout: float = 300):
+    def openstack(
+        self,
+        *args: str,
+        cloud: str = "testbed-demo",
+        region: str | None = None,
+        json_output: bool = True,
+        check: bool = True,
+        timeout: float = 300,
+    ) -> Any:
         """Run ``openstack ARGS``; JSON-decoded output if ``json_output``.
 
         With ``check=False`` returns the CompletedProcess instead.
         """
-        argv = [str(self.client_venv / "bin" / "openstack"),
-                "--os-cloud", cloud]
+        argv = [str(self.client_venv / "bin" / "openstack"), "--os-cloud", cloud]
         if region:
             argv += ["--os-region-name", region]
         argv += list(args)
         if json_output and check:
             argv += ["-f", "json"]
-        res = subprocess.run(argv, capture_output=True, text=True,
-                             env=self.cli_env(), timeout=timeout)
+        res = subprocess.run(argv, capture_output=True, text=True, env=self.cli_env(), timeout=timeout)
         if not check:
             return res
         if res.returncode != 0:
-            raise AssertionError(f"{' '.join(argv)} failed "
-                                 f"({res.returncode}):\n{res.stderr[-3000:]}")
+            raise AssertionError(f"{' '.join(argv)} failed ({res.returncode}):\n{res.stderr[-3000:]}")
         if json_output:
             return json.loads(res.stdout) if res.stdout.strip() else None
         return res.stdout
 
     # -- openstacksdk (from the calling venv) -----------------------------
-    def connect(self, cloud: str = "testbed-demo", region: str | None = None):
+    def connect(self, cloud: str = "testbed-demo", region: str | None = None) -> Any:
         """An ``openstack.connection.Connection`` for a cloud and region."""
         import warnings
 
@@ -134,16 +143,13 @@ class TestbedHandle:
             # every Connection; projects running with -W error would fail.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", PendingDeprecationWarning)
-            config = openstack.config.OpenStackConfig(
-                config_files=[str(self.clouds_yaml)], vendor_files=[])
-            region_cfg = config.get_one(
-                cloud=cloud, region_name=region or self.top_region)
+            config = openstack.config.OpenStackConfig(config_files=[str(self.clouds_yaml)], vendor_files=[])
+            region_cfg = config.get_one(cloud=cloud, region_name=region or self.top_region)
             return openstack.connection.Connection(config=region_cfg)
 
-    def credentials(self, who: str = "demo") -> dict:
+    def credentials(self, who: str = "demo") -> dict[str, Any]:
         c = dict(getattr(self, who))
-        c.update(auth_url=self.auth_url, user_domain_name="Default",
-                 project_domain_name="Default")
+        c.update(auth_url=self.auth_url, user_domain_name="Default", project_domain_name="Default")
         c.pop("cloud", None)
         return c
 
@@ -165,8 +171,7 @@ def _full_up(state: Path, pods: int) -> bool:
         return False
     if info.get("keystone_only") or len(info.get("pod_regions", [])) < pods:
         return False
-    res = subprocess.run(["bash", str(SCRIPT), "status"], capture_output=True,
-                         text=True, cwd=str(REPO))
+    res = subprocess.run(["bash", str(SCRIPT), "status"], capture_output=True, text=True, cwd=str(REPO))
     return res.returncode == 0
 
 
@@ -176,6 +181,7 @@ def _keystone_up(state: Path) -> bool:
     except (FileNotFoundError, ValueError):
         return False
     import urllib.request
+
     try:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(info["auth_url"], timeout=5) as resp:
@@ -185,24 +191,24 @@ def _keystone_up(state: Path) -> bool:
 
 
 class _Lifecycle:
-    def __init__(self):
+    def __init__(self) -> None:
         self.started = False
 
-    def finish(self):
+    def finish(self) -> None:
         if self.started and os.environ.get("ATOLL_TESTBED_KEEP") != "1":
             run_testbed("down", timeout=600)
             self.started = False
 
 
 @pytest.fixture(scope="session")
-def _testbed_lifecycle():
+def _testbed_lifecycle() -> Iterator[_Lifecycle]:
     lc = _Lifecycle()
     yield lc
     lc.finish()
 
 
 @pytest.fixture(scope="session")
-def testbed(_testbed_lifecycle) -> TestbedHandle:
+def testbed(_testbed_lifecycle: _Lifecycle) -> TestbedHandle:
     """The full test bed (reused if already up)."""
     state = _state_dir()
     pods = int(os.environ.get("ATOLL_TESTBED_PODS") or 2)
@@ -213,7 +219,7 @@ def testbed(_testbed_lifecycle) -> TestbedHandle:
 
 
 @pytest.fixture(scope="session")
-def keystone(_testbed_lifecycle) -> TestbedHandle:
+def keystone(_testbed_lifecycle: _Lifecycle) -> TestbedHandle:
     """Only Keystone (users demo/alt_demo/admin); reused if already up."""
     state = _state_dir()
     if not _keystone_up(state):
@@ -222,8 +228,6 @@ def keystone(_testbed_lifecycle) -> TestbedHandle:
     return TestbedHandle.from_state(state)
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "realpods: needs the real OpenStack test bed (slow)")
-    config.addinivalue_line(
-        "markers", "keystone: needs a real Keystone from the test bed")
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "realpods: needs the real OpenStack test bed (slow)")
+    config.addinivalue_line("markers", "keystone: needs a real Keystone from the test bed")

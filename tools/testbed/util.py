@@ -1,4 +1,5 @@
 """Small stdlib helpers: logging, timing, HTTP, subprocesses."""
+
 from __future__ import annotations
 
 import contextlib
@@ -44,19 +45,17 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(data[-lines:])
 
 
-def run(argv: list[str], log: Path, env: dict | None = None,
-        check: bool = True, cwd: str | None = None) -> int:
+def run(argv: list[str], log: Path, env: dict | None = None, check: bool = True, cwd: str | None = None) -> int:
     """Run a command, appending its output to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") as out:
         out.write(f"\n$ {' '.join(argv)}\n")
         out.flush()
-        res = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        res = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
     if check and res.returncode != 0:
         raise TestbedError(
-            f"command failed ({res.returncode}): {' '.join(argv)}\n"
-            f"--- last lines of {log} ---\n{tail(log)}")
+            f"command failed ({res.returncode}): {' '.join(argv)}\n--- last lines of {log} ---\n{tail(log)}"
+        )
     return res.returncode
 
 
@@ -70,9 +69,15 @@ class HTTPResult:
         return json.loads(self.body or b"null")
 
 
-def http(method: str, url: str, body=None, token: str | None = None,
-         headers: dict | None = None, timeout: float = 30.0,
-         raw: bytes | None = None) -> HTTPResult:
+def http(
+    method: str,
+    url: str,
+    body=None,
+    token: str | None = None,
+    headers: dict | None = None,
+    timeout: float = 30.0,
+    raw: bytes | None = None,
+) -> HTTPResult:
     """One HTTP request; returns the response even for 4xx/5xx.
 
     Raises ``OSError`` (ConnectionRefusedError, timeouts ...) when the
@@ -98,7 +103,7 @@ def http(method: str, url: str, body=None, token: str | None = None,
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, OSError):
-            raise reason
+            raise reason from None
         raise OSError(str(reason)) from exc
 
 
@@ -110,8 +115,7 @@ def answers(url: str, timeout: float = 5.0) -> bool:
         return False
 
 
-def wait_until(what: str, check, timeout: float, interval: float = 0.5,
-               on_timeout=None):
+def wait_until(what: str, check, timeout: float, interval: float = 0.5, on_timeout=None):
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -119,14 +123,15 @@ def wait_until(what: str, check, timeout: float, interval: float = 0.5,
             result = check()
             if result:
                 return result
-        except Exception as exc:  # noqa: BLE001 - retried until timeout
+        except Exception as exc:
             last_exc = exc
         if time.monotonic() > deadline:
             extra = on_timeout() if on_timeout else ""
             raise TestbedError(
                 f"timed out after {timeout:.0f}s waiting for {what}"
                 + (f" (last error: {last_exc})" if last_exc else "")
-                + (f"\n{extra}" if extra else ""))
+                + (f"\n{extra}" if extra else "")
+            )
         time.sleep(interval)
 
 

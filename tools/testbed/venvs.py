@@ -3,6 +3,7 @@
 Each service gets its own venv, built once per (requirement list, python
 version) and kept in a machine-wide cache so fresh clones reuse it.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -29,15 +30,15 @@ SPECS: dict[str, list[str]] = {
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("ATOLL_TESTBED_CACHE") or
-                Path.home() / ".cache" / "atoll" / "testbed").expanduser()
+    return Path(os.environ.get("ATOLL_TESTBED_CACHE") or Path.home() / ".cache" / "atoll" / "testbed").expanduser()
 
 
 def venv_key(name: str) -> str:
     reqs = sorted(SPECS[name])
-    blob = json.dumps({"reqs": reqs, "python": list(sys.version_info[:3]),
-                       "impl": sys.implementation.name,
-                       "layout": LAYOUT_VERSION}, sort_keys=True)
+    blob = json.dumps(
+        {"reqs": reqs, "python": list(sys.version_info[:3]), "impl": sys.implementation.name, "layout": LAYOUT_VERSION},
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -66,18 +67,15 @@ def build(name: str, log: Path) -> Path:
         with open(log, "a") as out:
             out.write(f"=== building {name} venv at {path} ({time.ctime()})\n")
             out.flush()
-            subprocess.run([sys.executable, "-m", "venv", str(path)],
-                           check=True, stdout=out, stderr=subprocess.STDOUT)
-            pip = [str(path / "bin" / "python"), "-m", "pip",
-                   "--disable-pip-version-check", "install", "-q"]
-            subprocess.run(pip + ["--upgrade", "pip", "setuptools", "wheel"],
-                           check=True, stdout=out, stderr=subprocess.STDOUT)
-            res = subprocess.run(pip + SPECS[name], stdout=out,
-                                 stderr=subprocess.STDOUT)
+            subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, stdout=out, stderr=subprocess.STDOUT)
+            pip = [str(path / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "install", "-q"]
+            subprocess.run(
+                [*pip, "--upgrade", "pip", "setuptools", "wheel"], check=True, stdout=out, stderr=subprocess.STDOUT
+            )
+            res = subprocess.run(pip + SPECS[name], stdout=out, stderr=subprocess.STDOUT)
             if res.returncode != 0:
                 raise RuntimeError(f"pip install for venv {name} failed, see {log}")
-        (path / ".complete").write_text(json.dumps(
-            {"reqs": SPECS[name], "built": time.time()}))
+        (path / ".complete").write_text(json.dumps({"reqs": SPECS[name], "built": time.time()}))
     return path
 
 

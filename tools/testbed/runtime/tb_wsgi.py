@@ -4,6 +4,7 @@ OpenStack WSGI modules parse ``sys.argv`` with oslo.config, so gunicorn's
 own arguments must not reach them.  ``TB_WSGI_ARGV`` (JSON list) becomes
 ``sys.argv`` and ``TB_WSGI_TARGET`` (``module:attr``) names the app.
 """
+
 import importlib
 import json
 import os

@@ -3,8 +3,9 @@
 Registered as ``testbed`` in the ``neutron.ml2.mechanism_drivers`` entry
 point group by the test bed's venv overlay.
 """
-from neutron_lib.api.definitions import portbindings
+
 from neutron_lib import constants
+from neutron_lib.api.definitions import portbindings
 from neutron_lib.plugins.ml2 import api
 
 
@@ -23,7 +24,7 @@ class TestbedMechanismDriver(api.MechanismDriver):
             context.set_binding(
                 segment[api.ID],
                 portbindings.VIF_TYPE_OVS,
-                {portbindings.CAP_PORT_FILTER: True,
-                 portbindings.OVS_HYBRID_PLUG: False},
-                status=constants.PORT_STATUS_ACTIVE)
+                {portbindings.CAP_PORT_FILTER: True, portbindings.OVS_HYBRID_PLUG: False},
+                status=constants.PORT_STATUS_ACTIVE,
+            )
             return
