@@ -789,8 +789,14 @@ class Testbed:
         t1 = time.monotonic()
 
         def volume_up():
+            # The volume service must be up *and* the scheduler must know its
+            # pool (capabilities arrive asynchronously), else creates fail
+            # with "No weighed backend found".
             r = http("GET", cinder + "/os-services?binary=cinder-volume", token=token)
-            return r.status == 200 and any(s["state"] == "up" for s in r.json()["services"])
+            if not (r.status == 200 and any(s["state"] == "up" for s in r.json()["services"])):
+                return False
+            r = http("GET", cinder + "/scheduler-stats/get_pools", token=token)
+            return r.status == 200 and bool(r.json().get("pools"))
 
         wait_until(
             f"{region.name} cinder-volume",
