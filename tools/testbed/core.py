@@ -125,7 +125,11 @@ class Testbed:
         tb.base_port = _env_int("ATOLL_TESTBED_BASE_PORT", saved.get("base_port", 25000))
         tb.db_prefix = os.environ.get("ATOLL_TESTBED_DB_PREFIX") or saved.get("db_prefix", "tb_")
         tb.debug = os.environ.get("ATOLL_TESTBED_DEBUG", "") not in ("", "0")
-        tb.pods = pods if pods is not None else saved.get("pods", 2)
+        recorded = 0 if saved.get("keystone_only", True) else saved.get("pods", 0)
+        tb.pods = pods if pods is not None else (recorded or 2)
+        if tb.pods < recorded:
+            say(f"{recorded} pods are up already; keeping them (`down` first to shrink)")
+            tb.pods = recorded
         if tb.base_port <= ATOLL_PORT < tb.base_port + 100 * (tb.pods + 1):
             raise TestbedError(f"port range of base {tb.base_port} would cover Atoll's port {ATOLL_PORT}")
         return tb
