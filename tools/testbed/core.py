@@ -871,15 +871,18 @@ class Testbed:
             ),
         ]
 
-    def setup_atoll(self, regions: list[Region]) -> None:
+    def check_atoll(self) -> Path:
         bindir = self.atoll_venv() / "bin"
         missing = [b for b in ("atoll-api", "atoll-engine", "atoll-manage") if not (bindir / b).exists()]
         if missing:
             raise TestbedError(
-                f"--atoll: {', '.join(missing)} not found in {bindir}. "
-                f"Install Atoll into that venv first (e.g. "
-                f"`{bindir}/pip install -e .`), or set ATOLL_VENV."
+                f"--atoll: {', '.join(missing)} not found in {bindir}. Install Atoll into that venv first "
+                f"(scripts/bootstrap, or `{bindir}/pip install -e .`), or point ATOLL_VENV at a venv that has it."
             )
+        return bindir
+
+    def setup_atoll(self, regions: list[Region]) -> None:
+        bindir = self.check_atoll()
         (self.state / "atoll").mkdir(parents=True, exist_ok=True)
         conf = self.state / "atoll" / "atoll.conf"
         self.render("atoll.conf", conf, atoll_port=str(ATOLL_PORT), atoll_password=ATOLL_PASSWORD)
@@ -994,6 +997,8 @@ class Testbed:
     # ------------------------------------------------------------- verbs
     def up(self, keystone_only: bool = False, atoll: bool = False) -> None:
         t_all = time.monotonic()
+        if atoll:
+            self.check_atoll()
         self.state.mkdir(parents=True, exist_ok=True)
         self.logdir.mkdir(parents=True, exist_ok=True)
         # Record what we are about to create before creating it, so that
