@@ -296,6 +296,15 @@ class Testbed:
             raise TestbedError(f"SQL failed: {res.stderr.strip()}")
         return res.stdout
 
+    def schemas_present(self, names: list[str]) -> bool:
+        """True if every database in ``names`` has tables (a marker file
+        alone is not proof: someone may have dropped the databases)."""
+        quoted = ", ".join(f"'{n}'" for n in names)
+        out = self.sql(
+            [f"SELECT COUNT(DISTINCT table_schema) FROM information_schema.tables WHERE table_schema IN ({quoted})"]
+        )
+        return out.strip() == str(len(names))
+
     def create_databases(self, names: list[str]) -> None:
         self.sql([f"CREATE DATABASE IF NOT EXISTS `{n}` CHARACTER SET utf8" for n in names])
 
@@ -577,7 +586,7 @@ class Testbed:
         km = [str(self.venv("keystone") / "bin" / "keystone-manage"), "--config-file", str(conf)]
         log = self.logdir / "keystone-setup.log"
         marker = kdir / ".bootstrapped"
-        if not marker.exists():
+        if not (marker.exists() and self.schemas_present([f"{self.db_prefix}keystone"])):
             for sub in ("fernet-keys", "credential-keys"):
                 self.write_keys(kdir / sub)
             url = f"http://127.0.0.1:{self.base_port}/v3"
@@ -681,7 +690,7 @@ class Testbed:
     def migrate_region(self, region: Region) -> None:
         rd = self.regiondir(region)
         marker = rd / ".migrated"
-        if marker.exists():
+        if marker.exists() and self.schemas_present(self.databases(region)):
             return
         names = ["neutron"] if region.is_top else ["neutron", "nova", "cinder", "glance"]
         self.with_snapshot(
