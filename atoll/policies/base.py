@@ -21,3 +21,10 @@ def list_rules() -> list[policy.RuleDefault]:
             description="An admin, or a reader of the target's project.",
         ),
     ]
+
+
+def operation_rule(name: str, check: str, method: str, path: str, description: str) -> policy.DocumentedRuleDefault:
+    """A rule guarding one API operation."""
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description, operations=[{"method": method, "path": path}]
+    )

@@ -2,19 +2,14 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
-from atoll.policies.base import ADMIN
+from atoll.policies.base import ADMIN, operation_rule
 
 PREFIX = "atoll:bindings:%s"
 
 
 def list_rules() -> list[policy.DocumentedRuleDefault]:
     def rule(name: str, method: str, path: str, description: str) -> policy.DocumentedRuleDefault:
-        return policy.DocumentedRuleDefault(
-            name=PREFIX % name,
-            check_str=ADMIN,
-            description=description,
-            operations=[{"method": method, "path": path}],
-        )
+        return operation_rule(PREFIX % name, ADMIN, method, path, description)
 
     return [
         rule("create", "POST", "/v1.0/bindings", "Bind a project to a pod."),

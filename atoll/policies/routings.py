@@ -2,19 +2,14 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
-from atoll.policies.base import ADMIN, ADMIN_OR_PROJECT_READER
+from atoll.policies.base import ADMIN, ADMIN_OR_PROJECT_READER, operation_rule
 
 PREFIX = "atoll:routings:%s"
 
 
 def list_rules() -> list[policy.DocumentedRuleDefault]:
     def rule(name: str, check: str, method: str, path: str, description: str) -> policy.DocumentedRuleDefault:
-        return policy.DocumentedRuleDefault(
-            name=PREFIX % name,
-            check_str=check,
-            description=description,
-            operations=[{"method": method, "path": path}],
-        )
+        return operation_rule(PREFIX % name, check, method, path, description)
 
     return [
         rule("create", ADMIN, "POST", "/v1.0/routings", "Create a top-to-bottom resource routing."),

@@ -12,26 +12,23 @@ from typing import Any
 
 import httpx
 import pytest
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
 
 BIN = pathlib.Path(sys.executable).parent
 
 
 def keystone_token(auth_url: str, creds: dict[str, Any]) -> str:
-    """A project-scoped token for `creds`, fetched with a plain password authentication."""
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"name": creds["username"], "domain": {"id": "default"}, "password": creds["password"]}
-                },
-            },
-            "scope": {"project": {"name": creds["project_name"], "domain": {"id": "default"}}},
-        }
-    }
-    response = httpx.post(f"{auth_url}/auth/tokens", json=body, timeout=30)
-    response.raise_for_status()
-    return response.headers["X-Subject-Token"]
+    """A project-scoped token for `creds` (username, password, project_name in the Default domain)."""
+    auth = v3.Password(
+        auth_url=auth_url,
+        username=creds["username"],
+        password=creds["password"],
+        project_name=creds["project_name"],
+        user_domain_id="default",
+        project_domain_id="default",
+    )
+    return str(session.Session(auth=auth).get_token())
 
 
 def free_port() -> int:

@@ -14,25 +14,22 @@ import time
 from typing import Any
 
 import httpx
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def token(auth_url: str, creds: dict[str, str]) -> str:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"name": creds["username"], "domain": {"id": "default"}, "password": creds["password"]}
-                },
-            },
-            "scope": {"project": {"name": creds["project_name"], "domain": {"id": "default"}}},
-        }
-    }
-    response = httpx.post(f"{auth_url}/auth/tokens", json=body, timeout=30)
-    response.raise_for_status()
-    return response.headers["X-Subject-Token"]
+    auth = v3.Password(
+        auth_url=auth_url,
+        username=creds["username"],
+        password=creds["password"],
+        project_name=creds["project_name"],
+        user_domain_id="default",
+        project_domain_id="default",
+    )
+    return str(session.Session(auth=auth).get_token())
 
 
 def show(pods: list[dict[str, Any]]) -> None:
@@ -67,18 +64,13 @@ def main() -> None:
                 pods = wait_for(http, pod["region_name"], "up")
         show(pods)
         victim = state["pod_regions"][-1]
-        print(f"\nStopping {victim}'s API processes (scripts/testbed stop-pod {victim}) ...")
-        subprocess.run([str(ROOT / "scripts" / "testbed"), "stop-pod", victim], check=True, capture_output=True)
-        started = time.monotonic()
-        pods = wait_for(http, victim, "down")
-        print(f"atoll-engine's health probe saw {victim} down after {time.monotonic() - started:.1f}s:")
-        show(pods)
-        print(f"\nStarting {victim} again (scripts/testbed start-pod {victim}) ...")
-        subprocess.run([str(ROOT / "scripts" / "testbed"), "start-pod", victim], check=True, capture_output=True)
-        started = time.monotonic()
-        pods = wait_for(http, victim, "up")
-        print(f"{victim} is back up after {time.monotonic() - started:.1f}s:")
-        show(pods)
+        for action, status, seen in (("stop-pod", "down", "seen down"), ("start-pod", "up", "back up")):
+            print(f"\nscripts/testbed {action} {victim} ...")
+            subprocess.run([str(ROOT / "scripts" / "testbed"), action, victim], check=True, capture_output=True)
+            started = time.monotonic()
+            pods = wait_for(http, victim, status)
+            print(f"atoll-engine's health probe: {victim} {seen} after {time.monotonic() - started:.1f}s:")
+            show(pods)
     print(
         "\nEverything is still running. Try:\n"
         f"  export OS_CLIENT_CONFIG_FILE={state['clouds_yaml']}\n"
