@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import sys
@@ -44,7 +45,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    state = json.loads((ROOT / ".testbed" / "testbed.json").read_text())
+    state_dir = pathlib.Path(os.environ.get("ATOLL_TESTBED_DIR") or ".testbed")
+    state_dir = state_dir if state_dir.is_absolute() else ROOT / state_dir
+    state = json.loads((state_dir / "testbed.json").read_text())
     auth_url, creds = state["auth_url"], state["credentials"]
     user = keystone_token(auth_url, creds["demo"])
     service = keystone_token(auth_url, creds["atoll"])
