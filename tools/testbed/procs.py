@@ -135,35 +135,30 @@ class ProcessTable:
         except PermissionError:
             return True
         # killpg(…, 0) also succeeds for zombies; look for a live member.
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-                return True
-        return False
+        return bool(live_group_members(pgid))
 
     def group_pids(self, name: str) -> list[int]:
         """All live pids in the recorded process group (for memory use)."""
         pid = self.pid(name)
         if pid is None:
             return []
-        out = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pid and fields[0] not in ("Z", "X"):
-                out.append(int(entry.name))
-        return out
+        return live_group_members(pid)
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Pids of the process group's members that are neither zombies nor dead."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            out.append(int(entry.name))
+    return out
 
 
 def rss_kib(pid: int) -> int:
