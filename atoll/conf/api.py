@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from atoll.conf import group
+
 GROUP = cfg.OptGroup("api", title="API server", help="Options of atoll-api, the gateway and admin API.")
 
 OPTS = [
@@ -27,7 +29,4 @@ OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    # A new OptGroup per ConfigOpts: oslo.config copies a registered group only
-    # shallowly, so sharing one would share overrides between configurations.
-    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title, help=GROUP.help))
-    conf.register_opts(OPTS, group=GROUP.name)
+    group.register(conf, GROUP, OPTS)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from atoll.conf import group
+
 AUTHTOKEN_GROUP = cfg.OptGroup(
     "keystone_authtoken",
     title="Token validation",
@@ -62,12 +64,10 @@ SERVICE_AUTH_OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    for group, opts in ((AUTHTOKEN_GROUP, AUTHTOKEN_OPTS), (SERVICE_AUTH_GROUP, SERVICE_AUTH_OPTS)):
-        # A new OptGroup per ConfigOpts (see atoll.conf.api.register_opts).
-        conf.register_group(cfg.OptGroup(group.name, title=group.title, help=group.help))
-        conf.register_opts(opts, group=group.name)
-        ks_loading.register_auth_conf_options(conf, group.name)
-        ks_loading.register_session_conf_options(conf, group.name)
+    for opt_group, opts in ((AUTHTOKEN_GROUP, AUTHTOKEN_OPTS), (SERVICE_AUTH_GROUP, SERVICE_AUTH_OPTS)):
+        group.register(conf, opt_group, opts)
+        ks_loading.register_auth_conf_options(conf, opt_group.name)
+        ks_loading.register_session_conf_options(conf, opt_group.name)
 
 
 def keystoneauth_opts() -> list[cfg.Opt]:
