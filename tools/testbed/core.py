@@ -491,19 +491,7 @@ class Testbed:
                 ["--log-file", str(self.logdir / f"{s}-nova-api.log")],
             )
         )
-        nbin = self.venv("nova") / "bin"
-        for daemon in ("conductor", "scheduler", "compute"):
-            name = f"{s}-nova-{daemon}"
-            log = self.logdir / f"{name}.log"
-            out.append(
-                Service(
-                    name,
-                    region,
-                    [str(nbin / f"nova-{daemon}"), "--config-file", nova_conf, "--log-file", str(log)],
-                    env_nova,
-                    log,
-                )
-            )
+        out += self.daemons(region, "nova", ("conductor", "scheduler", "compute"), nova_conf, env_nova)
         cind = self.confdir(region, "cinder")
         cinder_conf = str(cind / "cinder.conf")
         out.append(
@@ -516,19 +504,7 @@ class Testbed:
                 ["--config-file", cinder_conf, "--log-file", str(self.logdir / f"{s}-cinder-api.log")],
             )
         )
-        cbin = self.venv("cinder") / "bin"
-        for daemon in ("scheduler", "volume"):
-            name = f"{s}-cinder-{daemon}"
-            log = self.logdir / f"{name}.log"
-            out.append(
-                Service(
-                    name,
-                    region,
-                    [str(cbin / f"cinder-{daemon}"), "--config-file", cinder_conf, "--log-file", str(log)],
-                    env,
-                    log,
-                )
-            )
+        out += self.daemons(region, "cinder", ("scheduler", "volume"), cinder_conf, env)
         out.append(
             self.gunicorn(
                 f"{s}-glance-api",
@@ -538,6 +514,19 @@ class Testbed:
                 dict(env, OS_GLANCE_CONFIG_DIR=str(self.confdir(region, "glance"))),
             )
         )
+        return out
+
+    def daemons(
+        self, region: Region, project: str, daemons: tuple[str, ...], conf: str, env: dict[str, str]
+    ) -> list[Service]:
+        """`<project>-<daemon> --config-file CONF --log-file LOG` for each daemon of a region."""
+        bindir = self.venv(project) / "bin"
+        out = []
+        for daemon in daemons:
+            name = f"{region.short}-{project}-{daemon}"
+            log = self.logdir / f"{name}.log"
+            command = [str(bindir / f"{project}-{daemon}"), "--config-file", conf, "--log-file", str(log)]
+            out.append(Service(name, region, command, env, log))
         return out
 
     def start_service(self, svc: Service) -> None:
