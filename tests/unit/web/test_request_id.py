@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from atoll.api.app import create_app
-from atoll.api.middleware.request_id import global_request_id
 from atoll.openstack.keystone import TokenInfo
+from atoll.web.request_id import global_request_id
 from tests.conftest import ADMIN, MEMBER
 from tests.unit.api.helpers import REQUEST_ID, fault
 
@@ -70,7 +70,7 @@ async def test_a_crash_is_a_500_fault_with_the_request_id(
 ) -> None:
     app = create_app(conf, sessions=sessions, validator=_CrashingValidator())  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://atoll.test") as http:
-        with caplog.at_level(logging.ERROR, logger="atoll.api.middleware.request_id"):
+        with caplog.at_level(logging.ERROR, logger="atoll.web.request_id"):
             response = await http.get("/v1.0/pods", headers=ADMIN)
     request_id = response.headers["x-openstack-request-id"]
     assert REQUEST_ID.match(request_id)

@@ -1,1 +1,0 @@
-"""Small ASGI middleware, one per file, composed as a literal list in `atoll.api.app`."""
