@@ -27,6 +27,9 @@ RoutingId = NewType("RoutingId", int)
 RequestId = NewType("RequestId", str)
 """An `x-openstack-request-id` value: ``req-<uuid4>``."""
 
+JobId = NewType("JobId", str)
+"""A background job's id (a UUID string)."""
+
 
 class PodStatus(enum.StrEnum):
     """What the health probe last saw of a pod."""
@@ -34,6 +37,16 @@ class PodStatus(enum.StrEnum):
     UNKNOWN = "unknown"
     UP = "up"
     DOWN = "down"
+
+
+class JobStatus(enum.StrEnum):
+    """A job's state (Tricircle's names). NEW waits to run (again), RUNNING is leased
+    by a worker, SUCCESS and FAIL are final until an operator redoes the job."""
+
+    NEW = "NEW"
+    RUNNING = "RUNNING"
+    SUCCESS = "SUCCESS"
+    FAIL = "FAIL"
 
 
 class ServiceType(enum.StrEnum):
@@ -51,6 +64,7 @@ class ResourceType(enum.StrEnum):
     """Kinds of resource a routing row may map between top and bottom ids."""
 
     SERVER = "server"
+    SERVER_GROUP = "server_group"
     VOLUME = "volume"
     SNAPSHOT = "snapshot"
     BACKUP = "backup"

@@ -1,4 +1,4 @@
-"""atoll-api: serves the admin API (and later the gateway) with uvicorn."""
+"""atoll-api: serves the admin API and the OpenStack API gateway with uvicorn (uvloop, httptools)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import json
 import os
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from atoll.cmd.common import ensure_state_path, parse_config
 
 ARGS_ENV = "ATOLL_API_ARGS"
 
 
-def app_factory() -> FastAPI:
+def app_factory() -> ASGIApp:
     """Used by uvicorn workers: each parses the command line it was given through the environment."""
     from atoll.runtime import build_api
 
@@ -37,4 +37,6 @@ def main(argv: list[str] | None = None) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        loop="uvloop",
+        http="httptools",
     )

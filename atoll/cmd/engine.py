@@ -1,4 +1,7 @@
-"""atoll-engine: runs the periodic tasks (endpoint discovery, pod health) on the elected engine."""
+"""atoll-engine: runs the job worker, and the periodic tasks (endpoint discovery, pod health) on the elected engine.
+
+It loads no web framework: the engine is a sibling of the API, not a part of it.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +10,40 @@ import signal
 
 from oslo_config import cfg
 
-from atoll.api.app import default_http_client
 from atoll.cmd.common import ensure_state_path, parse_config
 from atoll.core.clock import SystemClock
 from atoll.db.engine import create_engine, session_factory
-from atoll.engine.service import build_directory, build_runner
+from atoll.engine.lifecycle import Lifecycle
+from atoll.engine.service import add_workers, build_directory
+from atoll.openstack.http import probe_client
 
 
-async def run(conf: cfg.ConfigOpts) -> None:
+async def run(conf: cfg.ConfigOpts, stop: asyncio.Event) -> None:
+    """Run the engine until `stop` is set; every resource is closed however it ends."""
+    lifecycle = Lifecycle()
     engine = create_engine(conf.database.connection, pool_size=conf.database.max_pool_size)
-    clock = SystemClock()
+    lifecycle.on_close(engine.dispose)
+    client = probe_client(conf.engine.probe_timeout, conf.engine.probe_connections)
+    lifecycle.on_close(client.aclose)
+    try:
+        clock = SystemClock()
+        sessions = session_factory(engine)
+        add_workers(lifecycle, conf, build_directory(conf, sessions, client, clock), sessions, clock)
+    except BaseException:
+        await lifecycle.stop()
+        raise
+    await lifecycle.run(stop)
+
+
+async def _main(conf: cfg.ConfigOpts) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with default_http_client(conf.engine.probe_timeout) as client:
-        directory = build_directory(conf, session_factory(engine), client, clock)
-        await build_runner(conf, directory, clock).run_forever(stop)
-    await engine.dispose()
+    await run(conf, stop)
 
 
 def main(argv: list[str] | None = None) -> None:
     conf = parse_config(argv)
     ensure_state_path(conf)
-    asyncio.run(run(conf))
+    asyncio.run(_main(conf))

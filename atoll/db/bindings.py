@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atoll.core.errors import Conflict, InvalidInput, NotFound
+from atoll.db import paging
 from atoll.db.errors import conflict_on_duplicate
 from atoll.db.models import Pod, PodBinding
 
@@ -34,15 +35,23 @@ async def get(session: AsyncSession, binding_id: str) -> PodBinding:
     return binding
 
 
-async def list_all(
-    session: AsyncSession, *, tenant_id: str | None = None, pod_id: str | None = None
-) -> Sequence[PodBinding]:
-    query = sa.select(PodBinding).order_by(PodBinding.created_at, PodBinding.id)
+async def list_page(
+    session: AsyncSession,
+    *,
+    limit: int,
+    marker: str | None,
+    tenant_id: str | None = None,
+    pod_id: str | None = None,
+) -> tuple[Sequence[PodBinding], bool]:
+    """One page in creation order, and whether another page follows."""
+    query = sa.select(PodBinding)
     if tenant_id is not None:
         query = query.where(PodBinding.tenant_id == tenant_id)
     if pod_id is not None:
         query = query.where(PodBinding.pod_id == pod_id)
-    return (await session.scalars(query)).all()
+    return await paging.page(
+        session, query, created_at=PodBinding.created_at, row_id=PodBinding.id, limit=limit, marker=marker
+    )
 
 
 async def update(session: AsyncSession, binding_id: str, *, is_binding: bool) -> PodBinding:
@@ -55,3 +64,13 @@ async def update(session: AsyncSession, binding_id: str, *, is_binding: bool) ->
 async def delete(session: AsyncSession, binding_id: str) -> None:
     await session.delete(await get(session, binding_id))
     await session.flush()
+
+
+async def bound_pods(session: AsyncSession, tenant_id: str) -> list[str]:
+    """The pods a project is actively bound to, earliest binding first (the scheduler's choice)."""
+    query = (
+        sa.select(PodBinding.pod_id)
+        .where(PodBinding.tenant_id == tenant_id, PodBinding.is_binding.is_(True))
+        .order_by(PodBinding.created_at, PodBinding.id)
+    )
+    return list((await session.scalars(query)).all())

@@ -76,6 +76,10 @@ class Pod(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="unknown")
     status_reason: Mapped[str] = mapped_column(sa.String(1024), default="")
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # One more whenever region_name or endpoints change. Discovery and probes write
+    # what they found only if the pod is still at the generation they read: a pod
+    # renamed or rediscovered meanwhile keeps its newer state.
+    generation: Mapped[int] = mapped_column(sa.Integer(), default=0, server_default="0")
 
 
 class PodBinding(TimestampMixin, Base):
@@ -103,3 +107,32 @@ class ResourceRouting(TimestampMixin, Base):
     pod_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("pods.pod_id"), index=True)
     project_id: Mapped[str] = mapped_column(sa.String(255), index=True)
     resource_type: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Job(TimestampMixin, Base):
+    """A unit of background work (see `atoll.jobs`). `seq` orders jobs by creation;
+    `id` is what the API shows. `run_at` is when a worker may take the job next: a NEW
+    job once it is due (created, or its backoff is over), a RUNNING job once its lease
+    has expired (its worker is gone)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    id: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
+    type: Mapped[str] = mapped_column(sa.String(64), index=True)
+    project_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("jobs.id", ondelete="CASCADE"), index=True
+    )
+    ordering_key: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    # The ordering key while the job runs, NULL otherwise: unique, so the database itself
+    # refuses a second running job of one key, whatever two workers believed.
+    running_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    resource: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
+    progress: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
+    reason: Mapped[str] = mapped_column(sa.String(2048), default="")
+    attempts: Mapped[int] = mapped_column(sa.Integer(), default=0)
+    run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(255))

@@ -1,14 +1,21 @@
-"""Queries on the pods table."""
+"""Queries on the pods table.
+
+Writes of what discovery and probes found are conditional: they name the
+`PodState` they started from and change nothing when the pod has moved on
+(renamed, rediscovered, deleted) since; see `Pod.generation`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atoll.core.errors import Conflict, NotFound
+from atoll.db import paging
 from atoll.db.errors import conflict_on_duplicate
 from atoll.db.models import Pod, PodBinding, ResourceRouting
 from atoll.types import PodId, PodStatus
@@ -49,6 +56,13 @@ async def list_all(session: AsyncSession) -> Sequence[Pod]:
     return result.all()
 
 
+async def list_page(session: AsyncSession, *, limit: int, marker: str | None) -> tuple[Sequence[Pod], bool]:
+    """One page in creation order, and whether another page follows."""
+    return await paging.page(
+        session, sa.select(Pod), created_at=Pod.created_at, row_id=Pod.pod_id, limit=limit, marker=marker
+    )
+
+
 async def update(session: AsyncSession, pod_id: str, changes: Mapping[str, str]) -> Pod:
     pod = await get(session, pod_id)
     new_az = changes.get("az_name", pod.az_name)
@@ -62,6 +76,7 @@ async def update(session: AsyncSession, pod_id: str, changes: Mapping[str, str])
             raise Conflict(f"A pod with region_name {region_name} already exists.")
         pod.endpoints = {}
         pod.endpoints_updated_at = None
+        pod.generation += 1
         pod.status = PodStatus.UNKNOWN
         pod.status_reason = "region changed; endpoints not discovered yet"
     for key, value in changes.items():
@@ -88,20 +103,60 @@ async def delete(session: AsyncSession, pod_id: str) -> None:
         pass
 
 
-async def set_endpoints(session: AsyncSession, pod_id: PodId, endpoints: Mapping[str, str], at: dt.datetime) -> None:
-    await session.execute(
-        sa.update(Pod).where(Pod.pod_id == pod_id).values(endpoints=dict(endpoints), endpoints_updated_at=at)
-    )
+@dataclasses.dataclass(frozen=True)
+class PodState:
+    """What background work read of a pod, to write its findings against."""
+
+    pod_id: PodId
+    region_name: str
+    generation: int
+    endpoints: Mapping[str, str]
+    status: PodStatus
+    discovered: bool
+    """Its endpoints were read from the catalog at least once since it was registered or renamed."""
+
+
+async def list_states(session: AsyncSession, pod_ids: Iterable[str] | None = None) -> list[PodState]:
+    """The state of the given pods (all when None) in creation order; unknown ids are skipped."""
+    query = sa.select(Pod).order_by(Pod.created_at, Pod.pod_id)
+    if pod_ids is not None:
+        query = query.where(Pod.pod_id.in_(list(pod_ids)))
+    return [
+        PodState(
+            pod_id=PodId(p.pod_id),
+            region_name=p.region_name,
+            generation=p.generation,
+            endpoints=dict(p.endpoints),
+            status=PodStatus(p.status),
+            discovered=p.endpoints_updated_at is not None,
+        )
+        for p in (await session.scalars(query)).all()
+    ]
+
+
+def _unchanged(seen: PodState) -> sa.ColumnElement[bool]:
+    return sa.and_(Pod.pod_id == seen.pod_id, Pod.generation == seen.generation)
+
+
+async def set_endpoints(session: AsyncSession, seen: PodState, endpoints: Mapping[str, str], at: dt.datetime) -> bool:
+    """Store the endpoints discovered for `seen`; False (nothing written) when the pod changed meanwhile."""
+    values: dict[str, object] = {"endpoints_updated_at": at}
+    if dict(endpoints) != dict(seen.endpoints):
+        values |= {"endpoints": dict(endpoints), "generation": seen.generation + 1}
+    result = await session.execute(sa.update(Pod).where(_unchanged(seen)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def set_status(
     session: AsyncSession,
-    pod_id: PodId,
+    seen: PodState,
     status: PodStatus,
     reason: str,
     seen_at: dt.datetime | None,
-) -> None:
+) -> bool:
+    """Store what a probe of `seen` found; False (nothing written) when the pod changed meanwhile."""
     values: dict[str, object] = {"status": status.value, "status_reason": reason[:1024]}
     if seen_at is not None:
         values["last_seen_at"] = seen_at
-    await session.execute(sa.update(Pod).where(Pod.pod_id == pod_id).values(**values))
+    result = await session.execute(sa.update(Pod).where(_unchanged(seen)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -67,3 +67,70 @@ async def update(session: AsyncSession, routing_id: int, changes: Mapping[str, A
 async def delete(session: AsyncSession, routing_id: int) -> None:
     await session.delete(await get(session, routing_id))
     await session.flush()
+
+
+# --- The gateway's side: reservations, confirmation, lookup by top id -------------------------
+#
+# A create first writes a reservation (bottom_id NULL) naming the pod it is about to call;
+# the answer confirms it with the real ids, a failure deletes it. A crash in between leaves
+# the reservation: it says which pod was being asked, and the resource, if it was made, is
+# adopted the first time its id is used.
+
+
+async def reserve(session: AsyncSession, *, top_id: str, pod_id: str, project_id: str, resource_type: str) -> int:
+    """Insert a reservation; a 409 if one (or a routing) for the same top id and pod exists."""
+    routing = ResourceRouting(
+        top_id=top_id, bottom_id=None, pod_id=pod_id, project_id=project_id, resource_type=resource_type
+    )
+    async with conflict_on_duplicate(
+        session, _duplicate({"resource_type": resource_type, "top_id": top_id, "pod_id": pod_id})
+    ):
+        session.add(routing)
+    return routing.id
+
+
+async def confirm(session: AsyncSession, routing_id: int, *, top_id: str, bottom_id: str, project_id: str) -> None:
+    await session.execute(
+        sa.update(ResourceRouting)
+        .where(ResourceRouting.id == routing_id)
+        .values(top_id=top_id, bottom_id=bottom_id, project_id=project_id)
+    )
+
+
+async def release(session: AsyncSession, routing_id: int) -> None:
+    await session.execute(sa.delete(ResourceRouting).where(ResourceRouting.id == routing_id))
+
+
+async def find(session: AsyncSession, top_id: str, resource_type: str) -> Sequence[ResourceRouting]:
+    """The confirmed routings of a top id (one per pod it lives in)."""
+    query = (
+        sa.select(ResourceRouting)
+        .where(
+            ResourceRouting.top_id == top_id,
+            ResourceRouting.resource_type == resource_type,
+            ResourceRouting.bottom_id.is_not(None),
+        )
+        .order_by(ResourceRouting.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def forget(session: AsyncSession, top_id: str, resource_type: str, pod_id: str | None = None) -> None:
+    query = sa.delete(ResourceRouting).where(
+        ResourceRouting.top_id == top_id, ResourceRouting.resource_type == resource_type
+    )
+    if pod_id is not None:
+        query = query.where(ResourceRouting.pod_id == pod_id)
+    await session.execute(query)
+
+
+async def reservation(session: AsyncSession, top_id: str, resource_type: str, pod_id: str) -> int | None:
+    """The id of the reservation (bottom id NULL) of a top id in a pod, if one is held."""
+    query = sa.select(ResourceRouting.id).where(
+        ResourceRouting.top_id == top_id,
+        ResourceRouting.resource_type == resource_type,
+        ResourceRouting.pod_id == pod_id,
+        ResourceRouting.bottom_id.is_(None),
+    )
+    found: int | None = (await session.scalars(query)).first()
+    return found

@@ -12,12 +12,18 @@ from collections.abc import Iterable
 from oslo_config import cfg
 from oslo_policy import policy
 
-from atoll.policies import base, bindings, pods, routings
+from atoll.policies import base, bindings, jobs, pods, resources, routings, sync
 
 
 def list_rules() -> list[policy.RuleDefault]:
     rules: Iterable[policy.RuleDefault] = itertools.chain(
-        base.list_rules(), pods.list_rules(), bindings.list_rules(), routings.list_rules()
+        base.list_rules(),
+        pods.list_rules(),
+        bindings.list_rules(),
+        routings.list_rules(),
+        jobs.list_rules(),
+        resources.list_rules(),
+        sync.list_rules(),
     )
     return list(rules)
 

@@ -18,7 +18,15 @@ def list_rules() -> list[policy.DocumentedRuleDefault]:
             ADMIN_OR_PROJECT_READER,
             "GET",
             "/v1.0/routings",
-            "List routings. A non-admin sees only its own project's routings.",
+            "List routings: those of the caller's project, or of the project in `project_id`.",
+        ),
+        rule(
+            "list_all_projects",
+            ADMIN,
+            "GET",
+            "/v1.0/routings",
+            "List the routings of every project at once. Without it, a list is narrowed to one "
+            "project: the caller's, or the one named by `project_id` when atoll:routings:list allows it.",
         ),
         rule("show", ADMIN_OR_PROJECT_READER, "GET", "/v1.0/routings/{id}", "Show a routing."),
         rule("update", ADMIN, "PUT", "/v1.0/routings/{id}", "Change a routing."),

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
 
 from tests.functional.conftest import AtollProcesses, keystone_token
 
@@ -116,3 +118,20 @@ def test_tokens_never_reach_the_logs(atoll: AtollProcesses, tokens: dict[str, st
     assert "DEBUG" in text  # the deployment logs at debug level, so the check means something
     for token in (*tokens.values(), "gAAAAAB-not-a-token-either"):
         assert token not in text
+
+
+def test_a_token_without_a_project_passes_no_rule(atoll: AtollProcesses, keystone: Any) -> None:
+    """Keystone's bootstrap makes admin a system admin too; Atoll's rules are project-scoped."""
+    creds = keystone.info["credentials"]["admin"]
+    auth = v3.Password(
+        auth_url=keystone.auth_url,
+        username=creds["username"],
+        password=creds["password"],
+        user_domain_id="default",
+        system_scope="all",
+    )
+    system_token = str(session.Session(auth=auth).get_token())
+    for path in ("/v1.0/routings", "/v1.0/pods", "/v1.0/bindings"):
+        response = call(atoll, "GET", path, system_token)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["forbidden"]["message"].startswith("Policy doesn't allow atoll:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import time
 import uuid
@@ -13,13 +14,19 @@ import httpx
 import pytest
 
 from tests.functional.conftest import AtollProcesses, free_port
+from tests.unit.pods.versions_docs import GLANCE, NOVA
 
 pytestmark = pytest.mark.keystone
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
+    document: dict[str, Any] = {}
+
     def do_GET(self) -> None:
-        body = b'{"versions": []}'
+        if self.path != "/":
+            self.send_error(404)
+            return
+        body = json.dumps(self.document).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -31,11 +38,12 @@ class _Answer(http.server.BaseHTTPRequestHandler):
 
 
 class FakeService:
-    """An HTTP server on loopback standing in for a pod's API root."""
+    """An HTTP server on loopback standing in for a pod's API: its version document at its root."""
 
-    def __init__(self) -> None:
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v2.1"
+    def __init__(self, document: dict[str, Any], path: str) -> None:
+        handler = type("Answer", (_Answer,), {"document": document})
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -102,7 +110,8 @@ def test_endpoints_discovered_and_health_followed(
     atoll: AtollProcesses, keystone_admin: KeystoneAdmin, tokens: dict[str, str]
 ) -> None:
     region = f"AtollFunc-{uuid.uuid4().hex[:6]}"
-    service = FakeService()
+    service = FakeService(NOVA, "/v2.1")
+    glance = FakeService(GLANCE, "")
     closed = f"http://127.0.0.1:{free_port()}/v2"
     keystone_admin.region(region)
     keystone_admin.endpoint(region, "compute", service.url)
@@ -116,23 +125,38 @@ def test_endpoints_discovered_and_health_followed(
     url = f"{atoll.url}/v1.0/pods/{pod['pod_id']}"
 
     def current() -> dict[str, Any]:
-        shown: dict[str, Any] = httpx.get(url, headers=admin).json()["pod"]
+        response = httpx.get(url, headers=admin)
+        assert response.status_code == 200, response.text
+        shown: dict[str, Any] = response.json()["pod"]
         return shown
 
     try:
-        assert pod["endpoints"] == {"compute": service.url, "image": closed}
-        assert pod["status"] == "down"
-        assert "image: unreachable" in pod["status_reason"]
-        assert pod["last_seen_at"] is not None  # compute answered
+        # The reply does not wait for the pod: discovery and the probe follow in the background.
+        assert (pod["status"], pod["endpoints"]) == ("unknown", {})
+        wait_for(lambda: current()["status"] == "down", "the pod's first probe")
+        probed = current()
+        assert probed["endpoints"] == {"compute": service.url, "image": closed}
+        assert "image: unreachable" in probed["status_reason"]
+        assert probed["last_seen_at"] is not None  # compute answered
+
+        # A wrong endpoint (Nova's URL given as the image service) is told apart from a down one.
+        wrong = keystone_admin.http.patch(f"/endpoints/{image_endpoint}", json={"endpoint": {"url": service.url}})
+        assert wrong.status_code == 200
+        wait_for(lambda: "misconfigured" in current()["status_reason"], "the wrong endpoint to be reported")
+        assert current()["status_reason"] == (
+            f"image: misconfigured endpoint: {service.url.removesuffix('v2.1')} serves compute's version document,"
+            " not image's"
+        )
 
         # The operator fixes the catalog; the engine notices without being told.
-        moved = keystone_admin.http.patch(f"/endpoints/{image_endpoint}", json={"endpoint": {"url": service.url}})
+        moved = keystone_admin.http.patch(f"/endpoints/{image_endpoint}", json={"endpoint": {"url": glance.url}})
         assert moved.status_code == 200
         wait_for(lambda: current()["status"] == "up", "the pod to be seen up")
-        assert current()["endpoints"]["image"] == service.url
+        assert current()["endpoints"]["image"] == glance.url
         assert current()["status_reason"] == ""
 
         service.stop()
+        glance.stop()
         wait_for(lambda: current()["status"] == "down", "the pod to be seen down")
         reason = current()["status_reason"]
         assert "compute: unreachable" in reason
@@ -140,3 +164,4 @@ def test_endpoints_discovered_and_health_followed(
     finally:
         httpx.delete(url, headers=admin)
         service.stop()
+        glance.stop()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from atoll.api.deps import ContextDep, FilterQuery, IdPath, ServicesDep, only_query_params
+from atoll.api.paging import LimitQuery, MarkerQuery, next_links, page_size
 from atoll.api.schemas import bindings as schemas
 from atoll.api.schemas.faults import fault_responses
 from atoll.db import bindings as bindings_db
@@ -26,16 +27,29 @@ async def create_binding(body: schemas.BindingCreateRequest, context: ContextDep
 @router.get(
     "",
     response_model=schemas.BindingsReply,
-    dependencies=[only_query_params("tenant_id", "pod_id")],
+    dependencies=[only_query_params("limit", "marker", "tenant_id", "pod_id")],
     summary="List bindings",
 )
 async def list_bindings(
-    context: ContextDep, services: ServicesDep, tenant_id: FilterQuery = None, pod_id: FilterQuery = None
+    request: Request,
+    context: ContextDep,
+    services: ServicesDep,
+    limit: LimitQuery = None,
+    marker: MarkerQuery = None,
+    tenant_id: FilterQuery = None,
+    pod_id: FilterQuery = None,
 ) -> Any:
     services.authorizer.authorize(context, RULE % "list")
+    filters = {k: v for k, v in (("tenant_id", tenant_id), ("pod_id", pod_id)) if v is not None}
+    page = page_size(services, limit)
     async with services.sessions() as session:
-        rows = await bindings_db.list_all(session, tenant_id=tenant_id, pod_id=pod_id)
-        return schemas.BindingsReply(pod_bindings=[schemas.Binding.model_validate(b) for b in rows])
+        rows, more = await bindings_db.list_page(session, limit=page, marker=marker, **filters)
+        return schemas.BindingsReply(
+            pod_bindings=[schemas.Binding.model_validate(b) for b in rows],
+            pod_bindings_links=next_links(
+                request, services, "/v1.0/bindings", filters, page, rows[-1].id if more else None
+            ),
+        )
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """`/v1.0/routings`: top resource id -> bottom resource id in a pod.
 
-Readers may list and show the routings of their own project; an admin sees all.
+Readers may list and show the routings of their own project; a caller passing
+`atoll:routings:list_all_projects` (an admin, by default) lists every project's.
 A routing of another project is reported as not found, not forbidden, so its
 existence is not disclosed.
 """
@@ -8,15 +9,15 @@ existence is not disclosed.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
 from atoll.api.deps import ContextDep, FilterQuery, IntIdPath, Services, ServicesDep, only_query_params
+from atoll.api.paging import LimitQuery, next_links, page_size
 from atoll.api.schemas import routings as schemas
 from atoll.api.schemas.faults import fault_responses
 from atoll.context import RequestContext
-from atoll.core.errors import Forbidden, NotFound
+from atoll.core.errors import NotFound
 from atoll.db import routings as routings_db
 from atoll.types import ResourceType
 
@@ -35,12 +36,6 @@ async def _visible(services: Services, context: RequestContext, routing_id: int)
     return routing
 
 
-def _next_link(request: Request, services: Services, filters: dict[str, Any], limit: int, marker: int) -> str:
-    base = services.conf.api.public_url or str(request.base_url)
-    query = urlencode({**{k: str(v) for k, v in filters.items()}, "limit": limit, "marker": marker})
-    return f"{base.rstrip('/')}/v1.0/routings?{query}"
-
-
 @router.get(
     "",
     response_model=schemas.RoutingsReply,
@@ -51,7 +46,7 @@ async def list_routings(
     request: Request,
     context: ContextDep,
     services: ServicesDep,
-    limit: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: LimitQuery = None,
     marker: IdParam = None,
     id: IdParam = None,
     top_id: FilterQuery = None,
@@ -63,14 +58,14 @@ async def list_routings(
     values: dict[str, Any] = {"id": id, "top_id": top_id, "bottom_id": bottom_id, "pod_id": pod_id}
     values |= {"project_id": project_id, "resource_type": resource_type}
     filters: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
-    if not services.authorizer.check(context, RULE % "list", {"project_id": project_id or context.project_id}):
-        raise Forbidden(f"Policy doesn't allow {RULE % 'list'} to be performed.")
-    if not context.is_admin and "project_id" not in filters:
-        filters["project_id"] = context.project_id
-    page = min(limit or services.conf.api.max_limit, services.conf.api.max_limit)
+    project = project_id or context.project_id
+    services.authorizer.authorize(context, RULE % "list", {"project_id": project})
+    if not services.authorizer.check(context, RULE % "list_all_projects", {"project_id": project}):
+        filters["project_id"] = project
+    page = page_size(services, limit)
     async with services.sessions() as session:
         rows, more = await routings_db.list_page(session, filters, limit=page, marker=marker)
-    links = [schemas.Link(rel="next", href=_next_link(request, services, filters, page, rows[-1].id))] if more else []
+    links = next_links(request, services, "/v1.0/routings", filters, page, rows[-1].id if more else None)
     return schemas.RoutingsReply(routings=[schemas.Routing.model_validate(r) for r in rows], routings_links=links)
 
 

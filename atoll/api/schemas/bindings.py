@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from atoll.api.schemas.common import Name, Reply, Strict, Timestamp, Uuid36
+from atoll.api.schemas.common import Link, Name, Reply, Strict, Timestamp, Uuid36
 
 
 class BindingCreate(Strict):
@@ -38,3 +38,4 @@ class BindingReply(Reply):
 
 class BindingsReply(Reply):
     pod_bindings: list[Binding]
+    pod_bindings_links: list[Link] = Field(default_factory=list, description="A `next` link while more follow.")

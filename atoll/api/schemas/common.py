@@ -27,3 +27,8 @@ class Reply(BaseModel):
 
 
 Timestamp = dt.datetime
+
+
+class Link(Reply):
+    rel: str
+    href: str

@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     403: "The policy does not allow the caller this operation.",
     404: "The resource could not be found.",
     409: "The request conflicts with the current state (a duplicate, or a resource in use).",
+    503: "A service Atoll needs is unavailable or not configured.",
 }
 
 _MODELS: dict[int, type[BaseModel]] = {

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from atoll.api.schemas.common import Name, OptionalName, Reply, Strict, Timestamp
+from atoll.api.schemas.common import Link, Name, OptionalName, Reply, Strict, Timestamp
 from atoll.types import PodStatus
 
 
@@ -77,3 +77,4 @@ class PodReply(Reply):
 
 class PodsReply(Reply):
     pods: list[Pod]
+    pods_links: list[Link] = Field(default_factory=list, description="A `next` link while more pods follow.")

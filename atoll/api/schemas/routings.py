@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from atoll.api.schemas.common import Name, Reply, Strict, Timestamp, Uuid36
+from atoll.api.schemas.common import Link, Name, Reply, Strict, Timestamp, Uuid36
 from atoll.types import ResourceType
 
 ResourceId = Annotated[str, StringConstraints(min_length=1, max_length=127, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -56,11 +56,6 @@ class Routing(Reply):
 
 class RoutingReply(Reply):
     routing: Routing
-
-
-class Link(Reply):
-    rel: str
-    href: str
 
 
 class RoutingsReply(Reply):

@@ -72,3 +72,24 @@ async def snapshot(client: httpx.AsyncClient) -> dict[str, Any]:
         "bindings": (await client.get("/v1.0/bindings", headers=ADMIN)).json(),
         "routings": (await client.get("/v1.0/routings", headers=ADMIN)).json(),
     }
+
+
+async def walk(client: httpx.AsyncClient, url: str, collection: str, key: str) -> tuple[list[Any], int]:
+    """Follow `<collection>_links` from `url` to the end; return the `key` of every row seen and the pages."""
+    seen: list[Any] = []
+    pages = 0
+    while True:
+        response = await client.get(url, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {collection, f"{collection}_links"}
+        pages += 1
+        seen += [row[key] for row in body[collection]]
+        links = body[f"{collection}_links"]
+        if not links:
+            return seen, pages
+        assert [link["rel"] for link in links] == ["next"]
+        href = links[0]["href"]
+        assert href.startswith("http://atoll.test" + url.split("?", maxsplit=1)[0] + "?")
+        url = href.removeprefix("http://atoll.test")
+        assert pages < 50, "pagination does not end"

@@ -41,7 +41,7 @@ async def test_binding_to_an_unknown_pod_is_a_bad_request(client: httpx.AsyncCli
     body = {"pod_binding": {"tenant_id": "project-a", "pod_id": "no-such-pod"}}
     message = fault(await client.post("/v1.0/bindings", json=body, headers=ADMIN), 400, "badRequest")
     assert message == "Pod no-such-pod could not be found."
-    assert (await client.get("/v1.0/bindings", headers=ADMIN)).json() == {"pod_bindings": []}
+    assert (await client.get("/v1.0/bindings", headers=ADMIN)).json() == {"pod_bindings": [], "pod_bindings_links": []}
 
 
 async def test_binding_to_the_top_pod_is_a_bad_request(client: httpx.AsyncClient) -> None:
@@ -49,7 +49,7 @@ async def test_binding_to_the_top_pod_is_a_bad_request(client: httpx.AsyncClient
     body = {"pod_binding": {"tenant_id": "project-a", "pod_id": top["pod_id"]}}
     message = fault(await client.post("/v1.0/bindings", json=body, headers=ADMIN), 400, "badRequest")
     assert "top pod" in message
-    assert (await client.get("/v1.0/bindings", headers=ADMIN)).json() == {"pod_bindings": []}
+    assert (await client.get("/v1.0/bindings", headers=ADMIN)).json() == {"pod_bindings": [], "pod_bindings_links": []}
 
 
 async def test_duplicate_binding_conflicts(client: httpx.AsyncClient) -> None:

@@ -37,7 +37,7 @@ async def test_body_not_an_object(client: httpx.AsyncClient, body: object) -> No
     assert response.status_code == 400, response.text
     message = fault(response, 400, "badRequest")
     assert "body" in message
-    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": []}
+    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": [], "pods_links": []}
 
 
 async def test_missing_body(client: httpx.AsyncClient) -> None:
@@ -95,7 +95,7 @@ async def test_unknown_fields(
 async def test_bad_pod_fields(client: httpx.AsyncClient, body: dict[str, Any], field: str) -> None:
     message = fault(await client.post("/v1.0/pods", json=body, headers=ADMIN), 400, "badRequest")
     assert field in message
-    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": []}
+    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": [], "pods_links": []}
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ async def test_bad_binding_fields(client: httpx.AsyncClient, world: dict[str, An
     ("path", "problem"),
     [
         ("/v1.0/pods?all_tenants=1", "Unknown query parameter(s): all_tenants."),
-        ("/v1.0/bindings?limit=1", "Unknown query parameter(s): limit."),
+        ("/v1.0/bindings?is_binding=1", "Unknown query parameter(s): is_binding."),
         ("/v1.0/routings?sort_key=id&foo=1", "Unknown query parameter(s): foo, sort_key."),
         ("/v1.0/routings?limit=abc", "query parameter limit"),
         ("/v1.0/routings?limit=0", "query parameter limit"),

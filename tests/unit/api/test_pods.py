@@ -1,9 +1,23 @@
 from __future__ import annotations
 
-import httpx
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
-from tests.conftest import ADMIN, MEMBER
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from atoll.api.app import create_app
+from atoll.api.routes import pods as pods_routes
+from atoll.core.clock import FakeClock
+from atoll.pods.directory import PodDirectory
+from tests.conftest import ADMIN, MEMBER, FakeValidator
 from tests.unit.api.helpers import REQUEST_ID, create_binding, create_pod, create_routing, fault
+from tests.unit.conftest import Override
+from tests.unit.pods.versions_docs import NOVA
 
 
 async def test_create_list_show_delete_pod(client: httpx.AsyncClient) -> None:
@@ -43,7 +57,7 @@ async def test_member_cannot_create_pods(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1.0/pods", json={"pod": {"region_name": "Pod1", "az_name": "a"}}, headers=MEMBER)
     assert response.status_code == 403
     assert response.json()["forbidden"]["code"] == 403
-    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": []}
+    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": [], "pods_links": []}
 
 
 async def test_create_with_both_names_equal_is_accepted(client: httpx.AsyncClient) -> None:
@@ -61,7 +75,7 @@ async def test_create_with_different_names_is_refused(client: httpx.AsyncClient)
     body = {"pod": {"region_name": "Pod1", "pod_name": "Pod2", "az_name": "az1"}}
     message = fault(await client.post("/v1.0/pods", json=body, headers=ADMIN), 400, "badRequest")
     assert "region_name and pod_name differ" in message
-    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": []}
+    assert (await client.get("/v1.0/pods", headers=ADMIN)).json() == {"pods": [], "pods_links": []}
 
 
 async def test_create_without_a_name_is_refused(client: httpx.AsyncClient) -> None:
@@ -155,3 +169,126 @@ async def test_unknown_pod_is_404_for_show_update_and_delete(client: httpx.Async
 async def test_pods_refuse_unknown_query_parameters(client: httpx.AsyncClient) -> None:
     message = fault(await client.get("/v1.0/pods?region_name=x", headers=ADMIN), 400, "badRequest")
     assert message == "Unknown query parameter(s): region_name."
+
+
+class SlowCatalog:
+    """A Keystone catalog that answers only when told to (or fails, when given an error)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.release = asyncio.Event()
+        self.asked: list[list[str]] = []
+        self.error = error
+
+    async def regions(self, region_names: Iterable[str]) -> Mapping[str, dict[str, str]]:
+        self.asked.append(sorted(region_names))
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        return {name: {"compute": f"http://nova.{name.lower()}/v2.1"} for name in region_names}
+
+
+def _nova(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=NOVA)
+
+
+@contextlib.asynccontextmanager
+async def _app(
+    sessions: async_sessionmaker[AsyncSession], conf: Any, catalog: SlowCatalog
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The admin API with a pod directory, its lifespan run as a server would."""
+    probes = httpx.AsyncClient(transport=httpx.MockTransport(_nova))
+    directory = PodDirectory(sessions, catalog, probes, FakeClock(), probe_timeout=1.0)
+    app = create_app(conf, sessions=sessions, validator=FakeValidator(), directory=directory)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://atoll.test") as http:
+                yield http
+    finally:
+        await probes.aclose()
+
+
+async def _until(predicate: Callable[[], Awaitable[bool]], what: str) -> None:
+    for _ in range(500):
+        if await predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+async def test_register_does_not_wait_for_a_slow_pod(sessions: async_sessionmaker[AsyncSession], conf: Any) -> None:
+    catalog = SlowCatalog()
+    async with _app(sessions, conf, catalog) as client:
+        created = await asyncio.wait_for(
+            client.post("/v1.0/pods", json={"pod": {"region_name": "Pod1", "az_name": "az1"}}, headers=ADMIN), 5
+        )
+        assert created.status_code == 200, created.text
+        pod = created.json()["pod"]
+        assert (pod["status"], pod["endpoints"]) == ("unknown", {})
+        await _until(lambda: _true(bool(catalog.asked)), "the refresh to start")
+        assert catalog.asked == [["Pod1"]]  # started off the request path
+
+        catalog.release.set()
+        url = f"/v1.0/pods/{pod['pod_id']}"
+
+        async def up() -> bool:
+            shown = (await client.get(url, headers=ADMIN)).json()["pod"]
+            return bool(shown["status"] == "up")
+
+        await _until(up, "the background refresh to find the pod up")
+        shown = (await client.get(url, headers=ADMIN)).json()["pod"]
+        assert shown["endpoints"] == {"compute": "http://nova.pod1/v2.1"}
+
+
+async def test_rename_does_not_wait_and_a_pending_refresh_ends_with_the_app(
+    sessions: async_sessionmaker[AsyncSession], conf: Any
+) -> None:
+    catalog = SlowCatalog()
+    async with _app(sessions, conf, catalog) as client:
+        pod = await create_pod(client, "Pod1", "az1")
+        renamed = await asyncio.wait_for(
+            client.put(f"/v1.0/pods/{pod['pod_id']}", json={"pod": {"region_name": "Pod9"}}, headers=ADMIN), 5
+        )
+        assert (renamed.json()["pod"]["region_name"], renamed.json()["pod"]["status"]) == ("Pod9", "unknown")
+        await _until(lambda: _true(["Pod9"] in catalog.asked), "the rename's refresh to start")
+        unchanged = await client.put(f"/v1.0/pods/{pod['pod_id']}", json={"pod": {"dc_name": "dc2"}}, headers=ADMIN)
+        assert unchanged.status_code == 200
+    # Leaving the lifespan cancelled the refreshes still waiting on the catalog: nothing leaks.
+    assert sorted(catalog.asked) == [["Pod1"], ["Pod9"]]
+
+
+async def test_a_failing_refresh_is_logged(
+    sessions: async_sessionmaker[AsyncSession], conf: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    catalog = SlowCatalog(error=RuntimeError("catalog reader bug"))
+    catalog.release.set()
+    async with _app(sessions, conf, catalog) as client:
+        pod = await create_pod(client, "Pod1", "az1")
+        assert pod["status"] == "unknown"
+        await _until(lambda: _true(any(r.levelno == logging.ERROR for r in caplog.records)), "the error log")
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == f"Background task refresh-pod-{pod['pod_id']} crashed"
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "catalog reader bug"
+
+
+async def test_a_refresh_that_takes_too_long_is_logged_and_given_up(
+    sessions: async_sessionmaker[AsyncSession],
+    conf: Any,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    override: Override,
+) -> None:
+    monkeypatch.setattr(pods_routes, "REFRESH_SLACK", 0.0)
+    override("probe_timeout", 0.1, "engine")
+    catalog = SlowCatalog()  # never answers
+    async with _app(sessions, conf, catalog) as client:
+        pod = await create_pod(client, "Pod1", "az1")
+        await _until(lambda: _true(any(r.levelno == logging.WARNING for r in caplog.records)), "the warning")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"Pod {pod['pod_id']}: refresh did not finish within 0.1s; the engine tries again at its next turn"
+    ]
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -1,16 +1,29 @@
-"""Who may do what: admins everything; project readers only their own routings."""
+"""Who may do what: admins everything; project readers only their own routings; every scope
+decision a policy rule, also under a policy.yaml written by the test."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import pathlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import yaml
+from oslo_config import cfg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import ADMIN, MEMBER, READER_B
+from atoll.api.app import create_app
+from atoll.openstack.keystone import TokenInfo
+from tests.conftest import ADMIN, MEMBER, READER_B, FakeValidator
 from tests.unit.api.helpers import create_binding, create_pod, create_routing, fault, snapshot
+from tests.unit.conftest import Override
 
 MEMBER_B = {"X-Auth-Token": "member-b"}
+BASE = "http://atoll.test"
 
 
 @pytest.fixture
@@ -120,3 +133,124 @@ async def test_reader_cannot_change_own_projects_routing(client: httpx.AsyncClie
     delete = await client.delete(f"/v1.0/routings/{own}", headers=READER_B)
     assert "atoll:routings:delete" in fault(delete, 403, "forbidden")
     assert (await client.get(f"/v1.0/routings/{own}", headers=ADMIN)).json()["routing"] == world["routing_b"]
+
+
+def _token(
+    roles: tuple[str, ...], *, project: str | None, domain: str | None = None, system: bool = False
+) -> TokenInfo:
+    return TokenInfo(
+        user_id="user-x",
+        project_id=project,
+        domain_id=domain,
+        roles=roles,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        system_scope="all" if system else None,
+    )
+
+
+class ScopedValidator(FakeValidator):
+    """The usual tokens, plus tokens of other scopes and of a custom admin role."""
+
+    TOKENS = {
+        **FakeValidator.TOKENS,
+        "project-admin": _token(("admin", "member", "reader"), project="project-a"),
+        "cloud-admin": _token(("cloud_admin", "reader"), project="ops-project"),
+        "auditor": _token(("auditor", "reader"), project="project-a"),
+        "domain-reader": _token(("reader",), project=None, domain="default"),
+        "domain-admin": _token(("admin", "member", "reader"), project=None, domain="default"),
+        "system-reader": _token(("reader",), project=None, system=True),
+    }
+
+
+@contextlib.asynccontextmanager
+async def _api(
+    sessions: async_sessionmaker[AsyncSession], conf: cfg.ConfigOpts, override: Override, policy: str | None
+) -> AsyncIterator[httpx.AsyncClient]:
+    if policy is not None:
+        override("policy_file", policy, "oslo_policy")
+    app = create_app(conf, sessions=sessions, validator=ScopedValidator())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        yield http
+
+
+def _policy_file(tmp_path: pathlib.Path, rules: dict[str, str]) -> str:
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(rules))
+    return str(path)
+
+
+async def _listed(client: httpx.AsyncClient, token: str, query: str = "") -> list[str]:
+    response = await client.get(f"/v1.0/routings{query}", headers={"X-Auth-Token": token})
+    assert response.status_code == 200, response.text
+    return sorted(r["top_id"] for r in response.json()["routings"])
+
+
+async def test_seeing_every_project_is_a_policy_rule_not_the_admin_role(
+    sessions: async_sessionmaker[AsyncSession], conf: cfg.ConfigOpts, override: Override, tmp_path: pathlib.Path
+) -> None:
+    policy = _policy_file(tmp_path, {"admin_api": "role:cloud_admin"})
+    async with _api(sessions, conf, override, policy) as client:
+        cloud_admin = {"X-Auth-Token": "cloud-admin"}
+        pod = await client.post("/v1.0/pods", json={"pod": {"region_name": "P1", "az_name": "az"}}, headers=cloud_admin)
+        assert pod.status_code == 200, pod.text
+        for project in ("project-a", "project-b"):
+            body = {"top_id": f"top-{project}", "pod_id": pod.json()["pod"]["pod_id"], "project_id": project}
+            made = await client.post(
+                "/v1.0/routings", json={"routing": {**body, "resource_type": "server"}}, headers=cloud_admin
+            )
+            assert made.status_code == 200, made.text
+        # the admin role is no longer the cloud's admin: a project admin is just a reader of its project
+        assert await _listed(client, "project-admin") == ["top-project-a"]
+        forbidden = await client.get("/v1.0/routings?project_id=project-b", headers={"X-Auth-Token": "project-admin"})
+        assert "atoll:routings:list" in fault(forbidden, 403, "forbidden")
+        pods = await client.get("/v1.0/pods", headers={"X-Auth-Token": "project-admin"})
+        assert "atoll:pods:list" in fault(pods, 403, "forbidden")
+        assert await _listed(client, "cloud-admin") == ["top-project-a", "top-project-b"]
+        assert await _listed(client, "cloud-admin", "?project_id=project-b") == ["top-project-b"]
+
+
+async def test_list_all_projects_can_be_granted_on_its_own(
+    sessions: async_sessionmaker[AsyncSession], conf: cfg.ConfigOpts, override: Override, tmp_path: pathlib.Path
+) -> None:
+    rules = {"atoll:routings:list_all_projects": "rule:admin_api or role:auditor"}
+    async with _api(sessions, conf, override, _policy_file(tmp_path, rules)) as client:
+        pod = await create_pod(client, "P1")
+        for project in ("project-a", "project-b"):
+            await create_routing(client, pod["pod_id"], f"top-{project}", project=project)
+        assert await _listed(client, "auditor") == ["top-project-a", "top-project-b"]
+        assert await _listed(client, "member") == ["top-project-a"]
+        assert await _listed(client, "project-admin") == ["top-project-a", "top-project-b"]
+
+
+@pytest.mark.parametrize("token", ["domain-reader", "domain-admin", "system-reader"])
+async def test_tokens_without_a_project_pass_no_project_rule(
+    sessions: async_sessionmaker[AsyncSession], conf: cfg.ConfigOpts, override: Override, token: str
+) -> None:
+    async with _api(sessions, conf, override, None) as client:
+        pod = await create_pod(client, "P1")
+        routing = await create_routing(client, pod["pod_id"], "top-a")
+        headers = {"X-Auth-Token": token}
+        listed = await client.get("/v1.0/routings", headers=headers)
+        assert "atoll:routings:list" in fault(listed, 403, "forbidden")
+        shown = await client.get(f"/v1.0/routings/{routing['id']}", headers=headers)
+        assert fault(shown, 404, "itemNotFound") == f"Routing {routing['id']} could not be found."
+        for path in ("/v1.0/pods", "/v1.0/bindings"):
+            assert (await client.get(path, headers=headers)).status_code == 403, path
+
+
+async def test_a_changed_policy_file_takes_effect_while_the_api_runs(
+    sessions: async_sessionmaker[AsyncSession], conf: cfg.ConfigOpts, override: Override, tmp_path: pathlib.Path
+) -> None:
+    override("policy_file", _policy_file(tmp_path, {"atoll:pods:list": "role:admin"}), "oslo_policy")
+    override("policy_check_interval", 0.05, "api")
+    app = create_app(conf, sessions=sessions, validator=ScopedValidator())
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        assert (await client.get("/v1.0/pods", headers=ADMIN)).status_code == 200
+        _policy_file(tmp_path, {"atoll:pods:list": "role:nobody"})
+        for _ in range(1000):  # polls for up to 10 s
+            response = await client.get("/v1.0/pods", headers=ADMIN)
+            if response.status_code != 200:
+                break
+            await asyncio.sleep(0.01)
+        assert "atoll:pods:list" in fault(response, 403, "forbidden")

@@ -46,7 +46,7 @@ async def test_refusals(sessions: Sessions) -> None:
         with pytest.raises(Conflict, match="already bound"):
             await bindings_db.create(session, tenant_id="t", pod_id=one)
     async with sessions() as session:
-        assert len(await bindings_db.list_all(session)) == 1
+        assert len((await bindings_db.list_page(session, limit=100, marker=None))[0]) == 1
 
 
 async def test_list_filters(sessions: Sessions) -> None:
@@ -57,7 +57,10 @@ async def test_list_filters(sessions: Sessions) -> None:
     async with sessions() as session:
 
         async def pairs(**filters: str) -> set[tuple[str, str]]:
-            return {(b.tenant_id, b.pod_id) for b in await bindings_db.list_all(session, **filters)}
+            return {
+                (b.tenant_id, b.pod_id)
+                for b in (await bindings_db.list_page(session, limit=100, marker=None, **filters))[0]
+            }
 
         assert await pairs() == {("a", one), ("a", two), ("b", one)}
         assert await pairs(tenant_id="a") == {("a", one), ("a", two)}

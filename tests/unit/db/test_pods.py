@@ -82,11 +82,18 @@ async def test_update(sessions: Sessions) -> None:
         assert pod.updated_at is not None
 
 
+async def _state(sessions: Sessions, pod_id: str) -> pods_db.PodState:
+    async with sessions() as session:
+        [state] = await pods_db.list_states(session, [pod_id])
+        return state
+
+
 async def test_rename_clears_discovered_state(sessions: Sessions) -> None:
     pod_id = await _create(sessions, "Pod1")
     async with sessions.begin() as session:
-        await pods_db.set_endpoints(session, PodId(pod_id), {"compute": "http://c"}, T0)
-        await pods_db.set_status(session, PodId(pod_id), PodStatus.UP, "", T0)
+        assert await pods_db.set_endpoints(session, await _state(sessions, pod_id), {"compute": "http://c"}, T0)
+    async with sessions.begin() as session:
+        assert await pods_db.set_status(session, await _state(sessions, pod_id), PodStatus.UP, "", T0)
     async with sessions.begin() as session:
         await pods_db.update(session, pod_id, {"region_name": "Pod1"})  # same name: nothing reset
     async with sessions() as session:
@@ -123,9 +130,11 @@ async def test_delete_refused_while_in_use(sessions: Sessions) -> None:
 
 async def test_set_endpoints_and_status(sessions: Sessions) -> None:
     pod_id = PodId(await _create(sessions, "Pod1"))
+    endpoints = {"compute": "http://nova", "network": "http://neutron"}
     async with sessions.begin() as session:
-        await pods_db.set_endpoints(session, pod_id, {"compute": "http://nova", "network": "http://neutron"}, T0)
-        await pods_db.set_status(session, pod_id, PodStatus.UP, "", T0)
+        assert await pods_db.set_endpoints(session, await _state(sessions, pod_id), endpoints, T0)
+    async with sessions.begin() as session:
+        assert await pods_db.set_status(session, await _state(sessions, pod_id), PodStatus.UP, "", T0)
     async with sessions() as session:
         pod = await pods_db.get(session, pod_id)
         assert pod.endpoints == {"compute": "http://nova", "network": "http://neutron"}
@@ -133,7 +142,7 @@ async def test_set_endpoints_and_status(sessions: Sessions) -> None:
         assert (pod.status, pod.status_reason, pod.last_seen_at) == ("up", "", T0)
     async with sessions.begin() as session:
         # down and unseen: the last time it was seen is kept; a long reason is cut to the column
-        await pods_db.set_status(session, pod_id, PodStatus.DOWN, "x" * 5000, None)
+        await pods_db.set_status(session, await _state(sessions, pod_id), PodStatus.DOWN, "x" * 5000, None)
     async with sessions() as session:
         pod = await pods_db.get(session, pod_id)
         assert (pod.status, len(pod.status_reason), pod.last_seen_at) == ("down", 1024, T0)
@@ -143,4 +152,44 @@ async def test_naive_datetimes_are_refused(sessions: Sessions) -> None:
     pod_id = PodId(await _create(sessions, "Pod1"))
     with pytest.raises(Exception, match="naive datetime"):
         async with sessions.begin() as session:
-            await pods_db.set_endpoints(session, pod_id, {}, dt.datetime(2026, 1, 1))
+            await pods_db.set_endpoints(session, await _state(sessions, pod_id), {}, dt.datetime(2026, 1, 1))
+
+
+async def test_writes_against_a_stale_state_change_nothing(sessions: Sessions) -> None:
+    pod_id = PodId(await _create(sessions, "Pod1"))
+    before_rename = await _state(sessions, pod_id)
+    async with sessions.begin() as session:
+        await pods_db.update(session, pod_id, {"region_name": "Pod2"})
+    async with sessions.begin() as session:
+        assert not await pods_db.set_endpoints(session, before_rename, {"compute": "http://pod1-nova"}, T0)
+        assert not await pods_db.set_status(session, before_rename, PodStatus.UP, "", T0)
+    after = await _state(sessions, pod_id)
+    assert (after.region_name, after.endpoints, after.status, after.discovered) == ("Pod2", {}, "unknown", False)
+
+
+async def test_new_endpoints_make_a_new_generation(sessions: Sessions) -> None:
+    pod_id = PodId(await _create(sessions, "Pod1"))
+    first = await _state(sessions, pod_id)
+    async with sessions.begin() as session:
+        assert await pods_db.set_endpoints(session, first, {"compute": "http://a"}, T0)
+    discovered = await _state(sessions, pod_id)
+    assert (discovered.generation, discovered.discovered) == (first.generation + 1, True)
+    async with sessions.begin() as session:  # the same endpoints again: same generation, a probe still lands
+        assert await pods_db.set_endpoints(session, discovered, {"compute": "http://a"}, T0)
+    assert (await _state(sessions, pod_id)).generation == discovered.generation
+    async with sessions.begin() as session:
+        assert await pods_db.set_endpoints(session, discovered, {"compute": "http://b"}, T0)
+    async with sessions.begin() as session:  # a probe of the old endpoints is not stored
+        assert not await pods_db.set_status(session, discovered, PodStatus.UP, "", T0)
+    assert (await _state(sessions, pod_id)).status == PodStatus.UNKNOWN
+
+
+async def test_writes_for_a_deleted_pod_change_nothing(sessions: Sessions) -> None:
+    pod_id = PodId(await _create(sessions, "Pod1"))
+    state = await _state(sessions, pod_id)
+    async with sessions.begin() as session:
+        await pods_db.delete(session, pod_id)
+    async with sessions.begin() as session:
+        assert not await pods_db.set_endpoints(session, state, {"compute": "http://a"}, T0)
+        assert not await pods_db.set_status(session, state, PodStatus.UP, "", T0)
+        assert await pods_db.list_states(session) == []
