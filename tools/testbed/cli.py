@@ -1,11 +1,12 @@
-"""Command line: python3 -m testbed {up,down,status,stop-pod,start-pod}."""
+"""Command line: python3 -m testbed {up,down,status,stop-pod,start-pod,restart-atoll,memory}."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from testbed.core import Testbed, python_ok
+from testbed.lifecycle import Testbed
+from testbed.preflight import check_python
 from testbed.util import TestbedError, say
 
 
@@ -28,15 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("name")
     st = sub.add_parser("start-pod", help="start a stopped pod's APIs again")
     st.add_argument("name")
+    sub.add_parser("restart-atoll", help="restart atoll-api and atoll-engine (after a code change)")
     sub.add_parser("memory", help="sum of RSS of the test bed's processes")
     args = parser.parse_args(argv)
     try:
-        python_ok()
+        check_python()
         if args.cmd == "up":
             if args.pods is not None and args.pods < 1:
                 parser.error("--pods must be >= 1")
             tb = Testbed.load(args.pods)
-            tb.up(keystone_only=args.keystone_only, atoll=args.atoll)
+            tb.up(keystone_only=args.keystone_only, with_atoll=args.atoll)
             return 0
         tb = Testbed.load()
         if args.cmd == "down":
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             tb.stop_pod(args.name)
         elif args.cmd == "start-pod":
             tb.start_pod(args.name)
+        elif args.cmd == "restart-atoll":
+            tb.restart_atoll()
         elif args.cmd == "memory":
             n, kib = tb.memory()
             print(f"{n} processes, {kib} KiB RSS ({kib / 1048576:.2f} GiB)")

@@ -1,9 +1,9 @@
-"""Start/stop the test bed's processes, each in its own process group.
+"""Process control: start the test bed's processes, wait until they answer, stop them.
 
 Every process the test bed starts is recorded in ``<state>/pids/NAME.json``
-(pid, kernel start time, command line).  Stopping signals exactly that
-process group, after checking the pid still belongs to the recorded process
-(pids get reused), and never looks processes up by name.
+(pid, kernel start time, command line), in its own process group.  Stopping
+signals exactly that process group, after checking the pid still belongs to
+the recorded process (pids get reused), and never looks processes up by name.
 """
 
 from __future__ import annotations
@@ -14,9 +14,24 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from testbed.util import TestbedError
+from testbed.util import TestbedError, answers, tail
+
+
+@dataclass
+class Service:
+    """One process of the test bed: how to run it and how to tell it is ready."""
+
+    name: str  # process name, e.g. pod1-nova-api
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    port: int | None = None
+    health: str | None = None  # URL that must answer
+    api: bool = False
 
 
 def _proc_starttime(pid: int) -> str | None:
@@ -33,17 +48,18 @@ def _proc_starttime(pid: int) -> str | None:
 
 
 class ProcessTable:
-    def __init__(self, piddir: Path):
+    def __init__(self, piddir: Path) -> None:
         self.piddir = piddir
 
     def _file(self, name: str) -> Path:
         return self.piddir / f"{name}.json"
 
-    def record(self, name: str) -> dict | None:
+    def record(self, name: str) -> dict[str, Any] | None:
         try:
-            return json.loads(self._file(name).read_text())
+            record: dict[str, Any] = json.loads(self._file(name).read_text())
         except (FileNotFoundError, ValueError):
             return None
+        return record
 
     def names(self) -> list[str]:
         if not self.piddir.exists():
@@ -57,14 +73,18 @@ class ProcessTable:
             return None
         if _proc_starttime(rec["pid"]) != rec.get("starttime"):
             return None
-        return rec["pid"]
+        pid: int = rec["pid"]
+        return pid
 
     def alive(self, name: str) -> bool:
         return self.pid(name) is not None
 
-    def start(self, name: str, argv: list[str], env: dict, log: Path, cwd: Path, port: int | None = None) -> int:
-        if self.alive(name):
-            return self.pid(name)  # type: ignore[return-value]
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], log: Path, cwd: Path, port: int | None = None
+    ) -> int:
+        running = self.pid(name)
+        if running is not None:
+            return running
         log.parent.mkdir(parents=True, exist_ok=True)
         self.piddir.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
@@ -147,7 +167,7 @@ class ProcessTable:
 
 def live_group_members(pgid: int) -> list[int]:
     """Pids of the process group's members that are neither zombies nor dead."""
-    out = []
+    out: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -169,3 +189,29 @@ def rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def start_service(procs: ProcessTable, svc: Service, cwd: Path) -> None:
+    """Start ``svc`` unless it runs; refuse if something else holds its port."""
+    if procs.alive(svc.name):
+        return
+    if svc.port and answers(f"http://127.0.0.1:{svc.port}/", 2):
+        raise TestbedError(f"port {svc.port} for {svc.name} is already taken by a process the test bed did not start")
+    procs.start(svc.name, svc.argv, svc.env, svc.log, cwd, svc.port)
+
+
+def wait_service(procs: ProcessTable, svc: Service, timeout: float = 180) -> None:
+    """Wait until ``svc`` answers its health URL; fail at once, with its log, if it dies."""
+    if not svc.health:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        if not procs.alive(svc.name):
+            raise TestbedError(f"{svc.name} died; last log lines:\n{tail(svc.log)}")
+        if answers(svc.health):
+            return
+        if time.monotonic() > deadline:
+            raise TestbedError(
+                f"{svc.name} does not answer {svc.health} after {timeout:.0f}s; see {svc.log}:\n{tail(svc.log)}"
+            )
+        time.sleep(0.3)

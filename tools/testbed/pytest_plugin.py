@@ -46,7 +46,9 @@ def run_testbed(*args: str, timeout: float = 3600) -> str:
     log = _state_dir() / "logs" / "pytest.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    res = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
+    res = subprocess.run(
+        ["bash", str(SCRIPT), *args], check=False, capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
+    )
     out = res.stdout + res.stderr
     with open(log, "a") as fh:
         fh.write(f"\n$ scripts/testbed {' '.join(args)} -> {res.returncode} ({time.monotonic() - start:.1f}s)\n{out}")
@@ -121,7 +123,7 @@ class TestbedHandle:
         argv += list(args)
         if json_output and check:
             argv += ["-f", "json"]
-        res = subprocess.run(argv, capture_output=True, text=True, env=self.cli_env(), timeout=timeout)
+        res = subprocess.run(argv, check=False, capture_output=True, text=True, env=self.cli_env(), timeout=timeout)
         if not check:
             return res
         if res.returncode != 0:
@@ -171,7 +173,7 @@ def _full_up(state: Path, pods: int) -> bool:
         return False
     if info.get("keystone_only") or len(info.get("pod_regions", [])) < pods:
         return False
-    res = subprocess.run(["bash", str(SCRIPT), "status"], capture_output=True, text=True, cwd=str(REPO))
+    res = subprocess.run(["bash", str(SCRIPT), "status"], check=False, capture_output=True, text=True, cwd=str(REPO))
     return res.returncode == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.message
 import json
 import os
 import subprocess
@@ -10,7 +11,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Never let a proxy setting route loopback traffic elsewhere.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -25,7 +30,7 @@ def say(msg: str) -> None:
 
 
 @contextlib.contextmanager
-def stage(name: str, timings: list | None = None):
+def stage(name: str, timings: list[tuple[str, float]] | None = None) -> Iterator[None]:
     start = time.monotonic()
     say(f"{name} ...")
     try:
@@ -45,13 +50,17 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(data[-lines:])
 
 
-def run(argv: list[str], log: Path, env: dict | None = None, check: bool = True, cwd: str | None = None) -> int:
+def run(
+    argv: list[str], log: Path, env: dict[str, str] | None = None, check: bool = True, cwd: str | None = None
+) -> int:
     """Run a command, appending its output to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") as out:
         out.write(f"\n$ {' '.join(argv)}\n")
         out.flush()
-        res = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        res = subprocess.run(
+            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, check=False
+        )
     if check and res.returncode != 0:
         raise TestbedError(
             f"command failed ({res.returncode}): {' '.join(argv)}\n--- last lines of {log} ---\n{tail(log)}"
@@ -60,21 +69,21 @@ def run(argv: list[str], log: Path, env: dict | None = None, check: bool = True,
 
 
 class HTTPResult:
-    def __init__(self, status: int, headers, body: bytes):
+    def __init__(self, status: int, headers: email.message.Message, body: bytes) -> None:
         self.status = status
         self.headers = headers
         self.body = body
 
-    def json(self):
+    def json(self) -> Any:
         return json.loads(self.body or b"null")
 
 
 def http(
     method: str,
     url: str,
-    body=None,
+    body: object = None,
     token: str | None = None,
-    headers: dict | None = None,
+    headers: dict[str, str] | None = None,
     timeout: float = 30.0,
     raw: bytes | None = None,
 ) -> HTTPResult:
@@ -94,7 +103,9 @@ def http(
     if token:
         hdrs["X-Auth-Token"] = token
     hdrs.update(headers or {})
-    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    if not url.startswith("http://"):
+        raise ValueError(f"the test bed only speaks plain HTTP on loopback, not {url!r}")
+    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)  # noqa: S310 (http:// checked above)
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
             return HTTPResult(resp.status, resp.headers, resp.read())
@@ -115,9 +126,16 @@ def answers(url: str, timeout: float = 5.0) -> bool:
         return False
 
 
-def wait_until(what: str, check, timeout: float, interval: float = 0.5, on_timeout=None):
+def wait_until(
+    what: str,
+    check: Callable[[], T],
+    timeout: float,
+    interval: float = 0.5,
+    on_timeout: Callable[[], str] | None = None,
+) -> T:
+    """Call ``check`` until it returns something true (returned); its exceptions count as "not yet"."""
     deadline = time.monotonic() + timeout
-    last_exc = None
+    last_exc: Exception | None = None
     while True:
         try:
             result = check()
