@@ -1,0 +1,5 @@
+import sys
+
+from stubpods.cli import main
+
+sys.exit(main())
