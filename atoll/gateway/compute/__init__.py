@@ -1,0 +1,27 @@
+"""Nova through Atoll: `/compute/v2.1/...`."""
+
+from __future__ import annotations
+
+from atoll.gateway.compute import ports, servers, shared, zones
+from atoll.gateway.deps import Gateway
+from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.merged import BRIEF, MergedList
+from atoll.gateway.router import Route, Router
+from atoll.resources.compute import SERVER
+
+
+def router(gw: Gateway) -> Router:
+    merged = MergedList(gw, SERVER, servers.show_atoll_az, brief=BRIEF)
+
+    async def server_list(request: GatewayRequest) -> Reply:
+        return await ports.top_names(gw, request, await merged(request))
+
+    return Router(
+        [
+            Route("GET", "/servers", server_list),
+            Route("GET", "/servers/detail", server_list),
+            *servers.routes(gw),
+            *zones.routes(gw),
+            *shared.routes(gw),
+        ]
+    )

@@ -1,0 +1,137 @@
+"""Servers: create through the pipeline, everything else forwarded to the server's pod.
+
+Show, update, delete, every action (`POST /servers/{id}/action`, whatever its body
+names) and every declared sub-resource (metadata, tags, ips, volume attachments,
+interfaces, ...) go to the pod in the server's routing, so a new Nova action needs
+nothing here. Replies show Atoll's AZ, never the pod's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from atoll.core.errors import BadRequest, Conflict, NotFound
+from atoll.gateway.compute import interfaces, ports
+from atoll.gateway.deps import Gateway
+from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.locate import locate
+from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step
+from atoll.gateway.router import Route
+from atoll.pods.info import PodInfo
+from atoll.resources.compute import SERVER, SERVER_GROUP
+from atoll.resources.volume import VOLUME as VOLUME_RESOURCE
+from atoll.types import ResourceType
+
+_AZ_FIELD = re.compile(rb'("OS-EXT-AZ:availability_zone":\s*)"[^"]*"')
+
+
+def show_atoll_az(reply: Reply, pod: PodInfo) -> Reply:
+    """The pod's AZ name in server documents becomes the pod's Atoll AZ."""
+    if isinstance(reply.body, bytes) and b"OS-EXT-AZ:availability_zone" in reply.body:
+        replacement = rb'\1"' + pod.az_name.encode().replace(b"\\", b"\\\\") + b'"'
+        reply.body = _AZ_FIELD.sub(replacement, reply.body)
+    return reply
+
+
+# --- co-location: what pins a new server to a pod -----------------------------------------------
+
+
+def _list_of_objects(value: Any, field: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BadRequest(f"Invalid input for field/attribute {field}. It must be a list of objects.")
+    return value
+
+
+async def volumes_pin(gw: Gateway, plan: CreatePlan) -> None:
+    """A server boots from or attaches the volumes of its block device mappings in their pod."""
+    mappings = plan.member.get("block_device_mapping_v2")
+    if mappings is None:
+        return
+    for mapping in _list_of_objects(mappings, "block_device_mapping_v2"):
+        if mapping.get("source_type") == "volume" and isinstance(mapping.get("uuid"), str):
+            volume_id = mapping["uuid"]
+            try:
+                located = await locate(gw, plan.request, VOLUME_RESOURCE, volume_id)
+            except NotFound:
+                raise BadRequest(f"Block Device Mapping is Invalid: failed to get volume {volume_id}.") from None
+            plan.pins.append(Pin(located.pod, f"volume {volume_id}"))
+
+
+async def server_group_pin(gw: Gateway, plan: CreatePlan) -> None:
+    """A server joins its server group's pod (anti-/affinity is decided by that pod's Nova)."""
+    hints = plan.document.get("os:scheduler_hints", plan.document.get("OS-SCH-HNT:scheduler_hints"))
+    if hints is None:
+        return
+    if not isinstance(hints, dict):
+        raise BadRequest("Invalid input for field/attribute os:scheduler_hints. It must be an object.")
+    group = hints.get("group")
+    if isinstance(group, str):
+        located = await locate(gw, plan.request, SERVER_GROUP, group)
+        plan.pins.append(Pin(located.pod, f"server group {group}"))
+
+
+CONSTRAINTS: list[Step] = [volumes_pin, server_group_pin]
+"""Steps pinning a new server to a pod. The network part adds the pods of the ports it uses."""
+
+PREPARE: list[Step] = [ports.realize_networks]
+"""Steps run once the pod is chosen, before Nova is called: network realization (top networks
+and ports made in the pod) and image availability (the image copied there) plug in here."""
+
+
+# --- handlers --------------------------------------------------------------------------------------
+
+
+def routes(gw: Gateway) -> list[Route]:
+    pipeline = CreatePipeline(SERVER, constrain=CONSTRAINTS, prepare=PREPARE)
+
+    async def create(request: GatewayRequest) -> Reply:
+        return await pipeline.run(gw, request)
+
+    async def member(request: GatewayRequest) -> Reply:
+        server_id = request.params["server_id"]
+        located = await locate(gw, request, SERVER, server_id)
+        response = await gw.forwarder.send(request, located.pod)
+        if response.status == 404:
+            await gw.routings.forget(server_id, ResourceType.SERVER)
+        elif request.method == "DELETE" and response.status == 204:
+            await gw.routings.forget(server_id, ResourceType.SERVER, delete=True)
+            await ports.release(gw, request, located.pod, server_id)
+        reply = show_atoll_az(gw.forwarder.relay(request, located.pod, response), located.pod)
+        return await ports.top_names(gw, request, reply)
+
+    async def sub_resource(request: GatewayRequest) -> Reply:
+        rest = request.params["rest"]
+        if rest.split("/", 1)[0] not in SERVER.sub_resources:
+            raise NotFound("The resource could not be found.")
+        located = await locate(gw, request, SERVER, request.params["server_id"])
+        if rest == "os-volume_attachments" and request.method == "POST":
+            await _same_pod_volume(gw, request, located.pod)
+        if rest.split("/", 1)[0] == "os-interface":
+            return await interfaces.handle(gw, request, located.pod, request.params["server_id"], rest)
+        reply = show_atoll_az(await gw.forwarder.forward(request, located.pod), located.pod)
+        return await ports.top_names(gw, request, reply) if rest.startswith("ips") else reply
+
+    return [
+        Route("POST", "/servers", create),
+        Route("POST", "/os-volumes_boot", create),  # novaclient's old alias of server create
+        Route(("GET", "PUT", "DELETE"), "/servers/{server_id}", member),
+        Route(("GET", "POST", "PUT", "DELETE"), "/servers/{server_id}/{rest:path}", sub_resource),
+    ]
+
+
+async def _same_pod_volume(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:
+    document = await request.json()
+    attachment = document.get("volumeAttachment") if isinstance(document, dict) else None
+    volume_id = attachment.get("volumeId") if isinstance(attachment, dict) else None
+    if not isinstance(volume_id, str):
+        return  # Nova answers the 400 for a malformed attachment
+    try:
+        located = await locate(gw, request, VOLUME_RESOURCE, volume_id)
+    except NotFound:
+        return  # Nova answers its own 404 for an unknown volume
+    if located.pod.pod_id != pod.pod_id:
+        raise Conflict(
+            f"Volume {volume_id} is in availability zone {located.pod.az_name} and the server in availability "
+            f"zone {pod.az_name}, in different pods; a server can only attach volumes of its own pod."
+        )

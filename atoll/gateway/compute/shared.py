@@ -1,0 +1,95 @@
+"""Compute resources that are not scheduled: flavors and keypairs (global: the same in every
+pod), limits and quota sets (per project, forwarded until the global quota exists), and
+server groups (scheduled like servers, which they pin).
+
+Global resources are written to every up pod synchronously and read from one; making
+them a job per pod, retried until a pod that was down has them, is the resource sync's
+part (issue 7 item 5): it replaces `every_pod` in the write routes below and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import concatenated, every_pod, one_pod, up_pods
+from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.locate import locate
+from atoll.gateway.pipeline import CreatePipeline
+from atoll.gateway.router import Route
+from atoll.resources.compute import SERVER_GROUP
+from atoll.types import ResourceType
+
+READ = ("GET",)
+WRITE = ("POST", "PUT", "DELETE")
+
+
+def routes(gw: Gateway) -> list[Route]:
+    async def read(request: GatewayRequest) -> Reply:
+        return await one_pod(gw, request)
+
+    async def write(request: GatewayRequest) -> Reply:
+        reply, _ = await every_pod(gw, request)
+        return reply
+
+    async def create_flavor(request: GatewayRequest) -> Reply:
+        """The same flavor id in every pod: Atoll picks one when the caller gives none."""
+        document = await request.json()
+        flavor = document.get("flavor") if isinstance(document, dict) else None
+        if isinstance(flavor, dict) and flavor.get("id") in (None, "", "auto"):
+            flavor["id"] = str(uuid.uuid4())
+        reply, _ = await every_pod(gw, request, body=json.dumps(document).encode())
+        return reply
+
+    async def create_keypair(request: GatewayRequest) -> Reply:
+        """A keypair Nova generates in the first pod is imported, by its public key, into the others."""
+        document = await request.json()
+        first, *others = await up_pods(gw, request)
+        response = await gw.forwarder.send(request, first, json_body=document)
+        keypair = response.json().get("keypair", {}) if response.status < 300 else {}
+        if others and isinstance(keypair, dict) and keypair.get("public_key"):
+            wanted = dict(document["keypair"]) | {"public_key": keypair["public_key"]}
+            await asyncio.gather(
+                *(gw.forwarder.send(request, pod, json_body={"keypair": wanted}) for pod in others),
+                return_exceptions=True,
+            )
+        return gw.forwarder.relay(request, first, response)
+
+    group_pipeline = CreatePipeline(SERVER_GROUP)
+
+    async def create_group(request: GatewayRequest) -> Reply:
+        return await group_pipeline.run(gw, request)
+
+    async def group(request: GatewayRequest) -> Reply:
+        group_id = request.params["group_id"]
+        located = await locate(gw, request, SERVER_GROUP, group_id)
+        response = await gw.forwarder.send(request, located.pod)
+        if request.method == "DELETE" and response.status == 204:
+            await gw.routings.forget(group_id, ResourceType.SERVER_GROUP, delete=True)
+        return gw.forwarder.relay(request, located.pod, response)
+
+    list_groups = concatenated(gw, "server_groups")
+
+    return [
+        Route("POST", "/flavors", create_flavor),
+        Route(READ, "/flavors/detail", read),
+        Route(READ, "/flavors/{flavor_id}/{rest:path}", read),
+        Route(WRITE, "/flavors/{flavor_id}/{rest:path}", write),
+        Route(READ, "/flavors/{flavor_id}", read),
+        Route(WRITE, "/flavors/{flavor_id}", write),
+        Route(READ, "/flavors", read),
+        Route("POST", "/os-keypairs", create_keypair),
+        Route(READ, "/os-keypairs", read),
+        Route(READ, "/os-keypairs/{name}", read),
+        Route("DELETE", "/os-keypairs/{name}", write),
+        Route(READ, "/limits", read),
+        Route(READ, "/extensions", read),
+        Route(READ, "/extensions/{alias}", read),
+        Route(READ, "/os-quota-sets/{rest:path}", read),
+        Route(("PUT", "DELETE"), "/os-quota-sets/{rest:path}", write),
+        Route("POST", "/os-server-groups", create_group),
+        Route(READ, "/os-server-groups", list_groups),
+        Route(("GET", "DELETE"), "/os-server-groups/{group_id}", group),
+    ]

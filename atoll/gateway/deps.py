@@ -1,0 +1,45 @@
+"""What the gateway's handlers work with, built once per process."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from oslo_config import cfg
+
+from atoll.gateway.proxy import Forwarder
+from atoll.pods.info import PodInfo
+from atoll.pods.registry import PodRegistry, PodSnapshot
+from atoll.routing.store import RoutingStore
+from atoll.scheduling.scheduler import Scheduler
+from atoll.types import PodId, PodStatus, RegionName
+
+
+@dataclasses.dataclass
+class Gateway:
+    conf: cfg.ConfigOpts
+    registry: PodRegistry
+    forwarder: Forwarder
+    routings: RoutingStore
+    scheduler: Scheduler
+
+    async def pods(self) -> PodSnapshot:
+        return await self.registry.snapshot()
+
+    @property
+    def list_timeout(self) -> float:
+        return float(self.conf.gateway.list_timeout)
+
+    def central_neutron(self) -> PodInfo | None:
+        """The top region's real Neutron, as a pod the forwarder can call."""
+        url = self.conf.gateway.central_neutron_url
+        if not url:
+            return None
+        return PodInfo(
+            pod_id=PodId("central-neutron"),
+            region_name=RegionName("central Neutron"),
+            az_name="",
+            pod_az_name="",
+            is_top=True,
+            endpoints={"network": url},
+            status=PodStatus.UP,
+        )

@@ -1,0 +1,91 @@
+"""Calling several pods at once: writes to every pod (global resources, until the sync jobs
+take them over), reads of one up pod, and the pods' lists put together (`concatenated`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from atoll.core.errors import AtollError, ServiceUnavailable
+from atoll.gateway.deps import Gateway
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.pods.client import PodResponse
+from atoll.pods.info import PodInfo
+
+LOG = logging.getLogger(__name__)
+
+PARTIAL_HEADER = b"atoll-partial-pods"
+
+
+async def up_pods(gw: Gateway, request: GatewayRequest) -> list[PodInfo]:
+    pods = [p for p in (await gw.pods()).bottoms if p.is_up and p.has(request.service.name)]
+    if not pods:
+        raise ServiceUnavailable(f"No pod with a {request.service.name} service is available now. Try again later.")
+    return pods
+
+
+async def one_pod(gw: Gateway, request: GatewayRequest) -> Reply:
+    """A read of something every pod has alike, from the first pod that is up."""
+    pod = (await up_pods(gw, request))[0]
+    return await gw.forwarder.forward(request, pod)
+
+
+async def every_pod(gw: Gateway, request: GatewayRequest, body: bytes | None = None) -> tuple[Reply, PodResponse]:
+    """A write to every up pod: the first one's answer decides; if it succeeds the others follow,
+    concurrently. A pod that is down or fails is logged and misses the change (the resource
+    sync jobs will repair it). Returns the first pod's reply and raw response."""
+    first, *others = await up_pods(gw, request)
+    if body is None and request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()
+    response = await gw.forwarder.send(request, first, body=body)
+    if response.status < 300 and others:
+        results = await asyncio.gather(
+            *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
+        )
+        _log_failures(request, others, results)
+    return gw.forwarder.relay(request, first, response), response
+
+
+def _log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequence[object]) -> None:
+    for pod, result in zip(pods, results, strict=True):
+        if isinstance(result, AtollError):
+            LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, result.message)
+        elif isinstance(result, BaseException):
+            raise result
+        elif isinstance(result, PodResponse) and result.status >= 300:
+            LOG.warning("%s %s: pod %s answered %s", request.method, request.path, pod.name, result.status)
+
+
+def concatenated(
+    gw: Gateway, key: str, adjust: Callable[[Reply, PodInfo], Reply] = lambda reply, _pod: reply
+) -> Callable[[GatewayRequest], Any]:
+    """A handler of a list that is not merged (no sort to merge on): every up pod's items, one pod after
+    the other. A pod that does not answer is named in Atoll-Partial-Pods; one that refuses the caller
+    (a 4xx) refuses for all."""
+
+    async def handle(request: GatewayRequest) -> Reply:
+        pods = await up_pods(gw, request)
+        answers = await asyncio.gather(
+            *(gw.forwarder.send(request, p, timeout=gw.list_timeout) for p in pods), return_exceptions=True
+        )
+        items: list[Any] = []
+        partial = []
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, AtollError):
+                partial.append(pod.name)
+            elif isinstance(answer, BaseException):
+                raise answer
+            elif answer.status != 200:
+                return gw.forwarder.relay(request, pod, answer)
+            else:
+                reply = adjust(gw.forwarder.relay(request, pod, answer), pod)
+                assert isinstance(reply.body, bytes)
+                document = json.loads(reply.body)
+                items += document.get(key, []) if isinstance(document, dict) else []
+        headers = [(PARTIAL_HEADER, ",".join(partial).encode())] if partial else []
+        return json_reply(200, {key: items}, headers)
+
+    return handle

@@ -1,0 +1,197 @@
+"""Lists merged across pods, with `atoll.listing` doing the sorting, merging and paging.
+
+parse        the request's sort, limit and marker as the service reads them (400s included)
+marker       Atoll's own (opaque, every pod's position); a plain id (the openstack CLI's
+             `--marker`) is looked up and the list continues strictly after that item
+fan out      `Pager.page` asks every pod that has the service, each within `list_timeout`,
+             for the items after its own position, sorted as the merge sorts
+relay        each pod's answer with its URLs and AZ names rewritten (`adjust`), then
+             merged; a pod that did not answer is named in `Atoll-Partial-Pods`
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from atoll.core.errors import AtollError, InvalidInput
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import PARTIAL_HEADER
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.locate import locate
+from atoll.listing import (
+    Marker,
+    MarkerNotFound,
+    Pager,
+    PodAnswer,
+    PodQuery,
+    PodUnavailable,
+    decode,
+    is_atoll_marker,
+    is_marker_refusal,
+    links,
+    parse,
+)
+from atoll.listing.declared import ALL as COLLECTIONS
+from atoll.listing.fields import Collection
+from atoll.pods.info import PodInfo
+from atoll.resources.spec import Resource
+from atoll.types import ServiceType
+
+LOG = logging.getLogger(__name__)
+
+Adjust = Callable[[Reply, PodInfo], Reply]
+
+BRIEF = ("id", "name", "links")
+"""What an item of a brief list shows (Nova's `GET /servers`, Cinder's `GET /volumes` and `/backups`)."""
+
+_SERVICE_TYPES = {"compute": ServiceType.COMPUTE, "volume": ServiceType.BLOCK_STORAGE, "image": ServiceType.IMAGE}
+
+
+def collection_for(resource: Resource) -> Collection:
+    """The listing's declaration of the same collection (its sort keys and tie-breaker)."""
+    service = _SERVICE_TYPES.get(resource.service, ServiceType.NETWORK)
+    return next(c for c in COLLECTIONS if c.service is service and c.name == resource.collection_key)
+
+
+class MergedList:
+    """The list handler of a merged resource; `adjust` rewrites each pod's answer (e.g. its AZ names)."""
+
+    def __init__(
+        self,
+        gw: Gateway,
+        resource: Resource,
+        adjust: Adjust = lambda reply, _pod: reply,
+        *,
+        brief: tuple[str, ...] = (),
+        az_filter: bool = False,
+    ) -> None:
+        self.gw = gw
+        self.resource = resource
+        self.adjust = adjust
+        self.brief = brief
+        """The fields of the brief list (`resource.path`) when it shows fewer than the detailed one."""
+        self.az_filter = az_filter
+        """`availability_zone=<Atoll AZ>` asks only that AZ's pods, each by its own AZ name."""
+        self.collection = collection_for(resource)
+
+    async def __call__(self, request: GatewayRequest) -> Reply:
+        version = request.microversion
+        listed = parse(
+            self.collection,
+            request.query,
+            max_limit=int(self.gw.conf.api.max_limit),
+            microversion=(version.major, version.minor) if version else (2, 1),
+        )
+        pods = {p.name: p for p in (await self.gw.pods()).bottoms if p.has(request.service.name)}
+        filters = {name: list(listed.filters) for name in pods}
+        if self.az_filter:
+            pods, filters = _by_az(pods, list(listed.filters))
+        marker = await self._marker(request, listed.marker, listed.spec)
+        failures: list[Reply] = []
+
+        # A brief list (`GET /servers`: id, name, links) has none of the values it is sorted on, so it is
+        # merged from the pods' detailed lists and each item cut down to the brief shape afterwards.
+        brief = bool(self.brief) and self.resource.detail_path is not None and request.path == self.resource.path
+        path = self.resource.detail_path if brief else None
+
+        async def fetch(pod: str, query: PodQuery) -> PodAnswer:
+            params = [*filters[pod], *query.params()]
+            return await self._fetch(request, pods[pod], params, query.marker, failures, path)
+
+        pager = Pager(fetch, timeout=self.gw.list_timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
+        try:
+            page = await pager.page(list(pods), listed.spec, listed.limit, marker)
+        except _Refused:
+            return failures[0]
+        for pod, why in page.partial.items():
+            LOG.warning("List of %s: pod %s left out: %s", self.collection.name, pod, why)
+        if page.next is None and page.entries and len(page.entries) == listed.limit:
+            # Nova and Cinder link a next page after every full page, the last one too (they cannot
+            # tell it is the last); Tempest checks they do. That page is empty, with no link.
+            last = listed.spec.values(page.entries[-1].item)
+            page = dataclasses.replace(page, next=Marker.finished(listed.spec, list(pods), last))
+        items = [{k: item[k] for k in self.brief if k in item} for item in page.items] if brief else page.items
+        document: dict[str, Any] = {self.collection.name: items}
+        document |= links(
+            listed.spec, request.public_root + request.service.version + request.path, request.query, page
+        )
+        headers = [(PARTIAL_HEADER, ",".join(page.partial).encode())] if page.partial else []
+        return json_reply(200, document, headers)
+
+    async def _marker(self, request: GatewayRequest, text: str | None, spec: Any) -> Marker | None:
+        if text is None:
+            return None
+        if is_atoll_marker(text):
+            return decode(text, spec)
+        try:
+            located = await locate(self.gw, request, self.resource, text)
+        except AtollError:
+            raise InvalidInput(f"marker [{text}] not found") from None
+        path = f"{self.resource.path}/{text}"
+        shown = await self.gw.forwarder.send(request, located.pod, method="GET", path=path, query=[])
+        if shown.status != 200:
+            raise InvalidInput(f"marker [{text}] not found")
+        item = self._items(self.adjust(self.gw.forwarder.relay(request, located.pod, shown), located.pod), True)
+        return Marker.after_item(spec, item[0], {located.pod.name: text})
+
+    async def _fetch(
+        self,
+        request: GatewayRequest,
+        pod: PodInfo,
+        params: Sequence[tuple[str, str]],
+        marker: str | None,
+        failures: list[Reply],
+        path: str | None = None,
+    ) -> PodAnswer:
+        try:
+            send = self.gw.forwarder.send
+            response = await send(request, pod, path=path, query=params, timeout=self.gw.list_timeout)
+        except AtollError as error:
+            raise PodUnavailable(error.message) from error
+        if response.status >= 500:
+            raise PodUnavailable(f"answered {response.status}")
+        if response.status != 200:
+            body = response.body.decode("utf-8", "replace")
+            if marker is not None and is_marker_refusal(self.collection.service, response.status, body, marker):
+                raise MarkerNotFound(marker)
+            failures.append(self.gw.forwarder.relay(request, pod, response))
+            raise _Refused  # the pod refused the caller (400, 401, 403): so does Atoll
+        reply = self.adjust(self.gw.forwarder.relay(request, pod, response), pod)
+        try:
+            document = json.loads(reply.body) if isinstance(reply.body, bytes) else None
+        except ValueError as error:
+            raise PodUnavailable("answered a body that is not JSON") from error
+        if not isinstance(document, Mapping) or not isinstance(document.get(self.collection.name), list):
+            raise PodUnavailable(f"answered no {self.collection.name} list")
+        more = bool(document.get(f"{self.collection.name}_links") or document.get("next"))
+        return PodAnswer(document[self.collection.name], more)
+
+    def _items(self, reply: Reply, single: bool) -> list[dict[str, Any]]:
+        assert isinstance(reply.body, bytes)
+        document = json.loads(reply.body)
+        return [document[self.resource.member_key]] if single else list(document[self.collection.name])
+
+
+AZ_FILTER = "availability_zone"
+
+
+def _by_az(
+    pods: dict[str, PodInfo], filters: list[tuple[str, str]]
+) -> tuple[dict[str, PodInfo], dict[str, list[tuple[str, str]]]]:
+    """The pods of the Atoll AZ the filter names, each with the filter in its own AZ name (none when the
+    pod has no `pod_az_name`: everything in that pod is in the AZ)."""
+    wanted = [value for key, value in filters if key == AZ_FILTER]
+    if not wanted:
+        return pods, {name: filters for name in pods}
+    rest = [(key, value) for key, value in filters if key != AZ_FILTER]
+    chosen = {name: pod for name, pod in pods.items() if pod.az_name == wanted[-1]}
+    own = {name: rest + ([(AZ_FILTER, pod.pod_az_name)] if pod.pod_az_name else []) for name, pod in chosen.items()}
+    return chosen, own
+
+
+class _Refused(Exception):
+    """A pod answered the caller with a 4xx; the pager cancels the others and the reply is relayed."""

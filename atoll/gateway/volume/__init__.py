@@ -1,0 +1,24 @@
+"""Cinder through Atoll: `/volume/v3/...` (with or without the project id in the path)."""
+
+from __future__ import annotations
+
+from atoll.gateway.deps import Gateway
+from atoll.gateway.merged import BRIEF, MergedList
+from atoll.gateway.router import Route, Router
+from atoll.gateway.volume import dependents, routed, shared, types, volumes
+from atoll.resources.volume import VOLUME
+
+
+def router(gw: Gateway) -> Router:
+    type_ids = types.AtollTypeIds(gw)
+    volume_list = MergedList(gw, VOLUME, routed.show_atoll_az, brief=BRIEF, az_filter=True)
+    return Router(
+        [
+            Route("GET", "/volumes", volume_list),
+            Route("GET", "/volumes/detail", type_ids.around(volume_list)),
+            *volumes.routes(gw, type_ids),
+            *dependents.routes(gw),
+            *types.routes(gw),
+            *shared.routes(gw),
+        ]
+    )

@@ -1,0 +1,133 @@
+"""What Cinder serves besides volumes, snapshots, backups and types.
+
+- `/os-availability-zone`: Atoll's AZs made of the pods that have a volume service,
+  never a pod's own zone names.
+- limits, quota sets and quota classes: per project, read from the first up pod and
+  written to every up pod (as compute does until the global quota exists).
+- volume transfers (`/os-volume-transfer`, `/volume-transfers` from 3.55) and
+  attachments (`/attachments`, 3.27): made in their volume's pod; their ids have no
+  routing, so a call on one asks the pods in turn until one knows it, and their lists
+  are the pods' lists put together.
+- user messages (`/messages`), and for admins the services and pools of every pod
+  (`/os-services`, `/scheduler-stats/get_pools`), put together the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from atoll.core.errors import Conflict, NotFound
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import concatenated, every_pod, one_pod, up_pods
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.locate import locate
+from atoll.gateway.router import Handler, Route
+from atoll.gateway.volume.routed import Adjust, atoll_az, show_atoll_az
+from atoll.resources.volume import VOLUME
+from atoll.types import ResourceType
+
+READ = ("GET",)
+WRITE = ("PUT", "DELETE")
+
+
+def _field(document: Any, member_key: str, field: str) -> str | None:
+    member = document.get(member_key) if isinstance(document, dict) else None
+    value = member.get(field) if isinstance(member, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def routes(gw: Gateway) -> list[Route]:
+    async def zones(_request: GatewayRequest) -> Reply:
+        azs = (await gw.pods()).azs()
+        info = [
+            {"zoneName": az, "zoneState": {"available": any(p.is_up and p.has("volume") for p in pods)}}
+            for az, pods in azs.items()
+            if any(p.has("volume") for p in pods)
+        ]
+        return json_reply(200, {"availabilityZoneInfo": info})
+
+    async def read(request: GatewayRequest) -> Reply:
+        return await one_pod(gw, request)
+
+    async def write(request: GatewayRequest) -> Reply:
+        reply, _ = await every_pod(gw, request)
+        return reply
+
+    def in_volume_pod(member_key: str, field: str) -> Handler:
+        """A create at the pod of the volume its body names; without one, the pod's own 400."""
+
+        async def handle(request: GatewayRequest) -> Reply:
+            volume_id = _field(await request.json(), member_key, field)
+            if volume_id is None:
+                return await one_pod(gw, request)
+            located = await locate(gw, request, VOLUME, volume_id)
+            if member_key == "attachment":
+                await _same_pod_server(request, located.pod.pod_id)
+            return show_atoll_az(await gw.forwarder.forward(request, located.pod), located.pod)
+
+        return handle
+
+    async def _same_pod_server(request: GatewayRequest, pod_id: str) -> None:
+        document = await request.json()
+        server_id = _field(document, "attachment", "instance_uuid")
+        route = await gw.routings.lookup(server_id, ResourceType.SERVER) if server_id else None
+        if route is not None and route.pod_id != pod_id:
+            volume_id = _field(document, "attachment", "volume_uuid")
+            raise Conflict(
+                f"Volume {volume_id} and server {server_id} are in different pods; a server can only attach "
+                "volumes of its own pod."
+            )
+
+    def collection(key: str, adjust: Adjust = show_atoll_az) -> Handler:
+        """The pods' lists put together (a pod that does not answer is named in Atoll-Partial-Pods)."""
+        return concatenated(gw, key, adjust)
+
+    async def somewhere(request: GatewayRequest) -> Reply:
+        """A call on an item without a routing: the first pod that does not answer 404."""
+        last: Reply | None = None
+        for pod in await up_pods(gw, request):
+            response = await gw.forwarder.send(request, pod)
+            last = show_atoll_az(gw.forwarder.relay(request, pod, response), pod)
+            if response.status != 404:
+                return last
+        if last is None:
+            raise NotFound("The resource could not be found.")
+        return last
+
+    transfer_routes = [
+        route
+        for base in ("/os-volume-transfer", "/volume-transfers")
+        for route in (
+            Route("POST", base, in_volume_pod("transfer", "volume_id")),
+            Route(READ, base, collection("transfers")),
+            Route(READ, f"{base}/detail", collection("transfers")),
+            Route(("GET", "DELETE"), f"{base}/{{transfer_id}}", somewhere),
+            Route("POST", f"{base}/{{transfer_id}}/accept", somewhere),
+        )
+    ]
+    return [
+        Route("GET", "/os-availability-zone", zones),
+        Route(READ, "/limits", read),
+        Route(READ, "/extensions", read),
+        Route(READ, "/resource_filters", read),
+        Route(READ, "/os-quota-sets/{rest:path}", read),
+        Route(WRITE, "/os-quota-sets/{rest:path}", write),
+        Route(READ, "/os-quota-class-sets/{rest:path}", read),
+        Route("PUT", "/os-quota-class-sets/{rest:path}", write),
+        *transfer_routes,
+        Route(READ, "/messages", collection("messages")),
+        Route(("GET", "DELETE"), "/messages/{message_id}", somewhere),
+        Route(READ, "/os-services", collection("services", atoll_az("zone"))),
+        Route(READ, "/scheduler-stats/get_pools", collection("pools")),
+        Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),
+        Route(READ, "/attachments", collection("attachments")),
+        Route(READ, "/attachments/detail", collection("attachments")),
+        Route(("GET", "PUT", "DELETE"), "/attachments/{attachment_id}", somewhere),
+        Route("POST", "/attachments/{attachment_id}/action", somewhere),
+    ]
+
+
+def json_of(body: bytes) -> dict[str, Any]:
+    document = json.loads(body)
+    return document if isinstance(document, dict) else {}

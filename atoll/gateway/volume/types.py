@@ -1,0 +1,155 @@
+"""Volume types: global, made in every up pod and read from one.
+
+Cinder gives each new type an id of its own choosing (its create takes no id), so one type
+has a different id in each pod. Atoll shows the ids of the first up pod and finds the same
+type in the other pods by its name, which Cinder keeps unique: a write to `/types/{id}...`
+goes to the first pod as sent and to each other pod with that pod's id of the same name;
+a volume create naming a type by id passes the type's name (Cinder takes either).
+
+A pod that is down misses the write (logged); the resource sync's job per pod repairs it
+(issue 7 item 5), as for flavors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from atoll.core.errors import AtollError
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import every_pod, one_pod, up_pods
+from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.router import Handler, Route
+from atoll.gateway.services import VOLUME
+from atoll.pods.info import PodInfo
+
+LOG = logging.getLogger(__name__)
+
+READ = ("GET",)
+
+
+async def _name_in(gw: Gateway, request: GatewayRequest, pod: PodInfo, type_id: str) -> str | None:
+    response = await gw.forwarder.send(request, pod, method="GET", path=f"/types/{type_id}", query=[], service=VOLUME)
+    if response.status != 200:
+        return None
+    document = response.json().get("volume_type")
+    name = document.get("name") if isinstance(document, dict) else None
+    return name if isinstance(name, str) else None
+
+
+async def _id_in(gw: Gateway, request: GatewayRequest, pod: PodInfo, name: str) -> str | None:
+    """The id of the type called `name` in `pod` (private types included, for the admins who write types)."""
+    response = await gw.forwarder.send(
+        request, pod, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
+    )
+    if response.status != 200:
+        return None
+    for item in response.json().get("volume_types", []):
+        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("id"), str):
+            return str(item["id"])
+    return None
+
+
+class AtollTypeIds:
+    """Volume documents name their type's id (`volume_type_id`, 3.63+) in their own pod; Atoll shows the
+    first up pod's id of the type of that name, the one its type list and show use.
+
+    The first pod's name -> id map is cached for `ttl` seconds and read again when a document
+    names a type the map does not know yet.
+    """
+
+    def __init__(self, gw: Gateway, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.gw = gw
+        self.ttl = ttl
+        self.clock = clock
+        self._ids: dict[str, str] = {}
+        self._pod: str | None = None
+        self._read_at = float("-inf")
+
+    async def ids(self, request: GatewayRequest, names: set[str]) -> dict[str, str]:
+        pod = (await up_pods(self.gw, request))[0]
+        stale = self.clock() - self._read_at > self.ttl or pod.pod_id != self._pod
+        if stale or not names <= self._ids.keys():
+            response = await self.gw.forwarder.send(
+                request, pod, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
+            )
+            if response.status == 200:
+                listed = response.json().get("volume_types", [])
+                self._ids = {t["name"]: t["id"] for t in listed if isinstance(t, dict) and "name" in t and "id" in t}
+                self._pod, self._read_at = pod.pod_id, self.clock()
+        return self._ids
+
+    async def show(self, request: GatewayRequest, reply: Reply) -> Reply:
+        if reply.status >= 300 or not isinstance(reply.body, bytes) or b'"volume_type_id"' not in reply.body:
+            return reply
+        document = json.loads(reply.body)
+        listed = document.get("volumes") or [document.get("volume")]
+        volumes = [v for v in listed if isinstance(v, dict) and isinstance(v.get("volume_type"), str)]
+        if not volumes:
+            return reply
+        ids = await self.ids(request, {v["volume_type"] for v in volumes})
+        changed = False
+        for volume in volumes:
+            shown = ids.get(volume["volume_type"])
+            if shown is not None and volume.get("volume_type_id") and shown != volume["volume_type_id"]:
+                volume["volume_type_id"], changed = shown, True
+        if changed:
+            reply.body = json.dumps(document).encode()
+        return reply
+
+    def around(self, handler: Handler) -> Handler:
+        async def handle(request: GatewayRequest) -> Reply:
+            return await self.show(request, await handler(request))
+
+        return handle
+
+
+async def name_of(gw: Gateway, request: GatewayRequest, type_id: str) -> str | None:
+    """The name of the type Atoll shows under `type_id` (the first up pod's id), if there is one."""
+    pods = await up_pods(gw, request)
+    return await _name_in(gw, request, pods[0], type_id)
+
+
+def routes(gw: Gateway) -> list[Route]:
+    async def read(request: GatewayRequest) -> Reply:
+        return await one_pod(gw, request)
+
+    async def create(request: GatewayRequest) -> Reply:
+        reply, _ = await every_pod(gw, request)
+        return reply
+
+    async def write(request: GatewayRequest) -> Reply:
+        """A change to one type: the first pod decides; the others get it under their own id."""
+        first, *others = await up_pods(gw, request)
+        type_id = request.params["type_id"]
+        name = await _name_in(gw, request, first, type_id)
+        response = await gw.forwarder.send(request, first)
+        if response.status < 300 and name is not None and others:
+            body = await request.body() if request.method in ("POST", "PUT") else None
+            await asyncio.gather(*(_follow(request, pod, name, type_id, body) for pod in others))
+        return gw.forwarder.relay(request, first, response)
+
+    async def _follow(request: GatewayRequest, pod: PodInfo, name: str, type_id: str, body: bytes | None) -> None:
+        try:
+            bottom = await _id_in(gw, request, pod, name)
+            if bottom is None:
+                LOG.warning("Volume type %s (%s) is missing in pod %s: not changed there", name, type_id, pod.name)
+                return
+            path = f"/types/{bottom}" + request.path[len(f"/types/{type_id}") :]
+            answer = await gw.forwarder.send(request, pod, path=path, body=body)
+            if answer.status >= 300:
+                LOG.warning("%s %s: pod %s answered %s", request.method, path, pod.name, answer.status)
+        except AtollError as error:
+            LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, error.message)
+
+    return [
+        Route("POST", "/types", create),
+        Route(READ, "/types", read),
+        Route(READ, "/types/{type_id}", read),
+        Route(("PUT", "DELETE"), "/types/{type_id}", write),
+        Route(READ, "/types/{type_id}/{rest:path}", read),
+        Route(("POST", "PUT", "DELETE"), "/types/{type_id}/{rest:path}", write),
+    ]

@@ -1,0 +1,140 @@
+"""Volumes: create through the pipeline, everything else forwarded to the volume's pod.
+
+A new volume goes where what it is made from lives: the pod of its source snapshot,
+source volume or backup (a 409 if those disagree or contradict the requested AZ);
+otherwise the scheduler chooses (requested AZ -> its pods -> binding -> weigher). Once
+the pod is known, an image to make it from must be in that pod (Atoll does not drop or
+fake `imageRef`), and a volume type given by id is passed by name, since each pod's
+Cinder gives the same type its own id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from atoll.core.errors import AtollError, BadRequest, Conflict
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import up_pods
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.locate import locate
+from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step
+from atoll.gateway.router import Route
+from atoll.gateway.services import IMAGE
+from atoll.gateway.volume import routed, types
+from atoll.resources.spec import Resource
+from atoll.resources.volume import BACKUP, SNAPSHOT, VOLUME
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+_SOURCES: tuple[tuple[str, Resource], ...] = (
+    ("snapshot_id", SNAPSHOT),
+    ("source_volid", VOLUME),
+    ("backup_id", BACKUP),
+)
+
+
+async def sources_pin(gw: Gateway, plan: CreatePlan) -> None:
+    """A volume made from a snapshot, a volume or a backup is made in that one's pod."""
+    for field, resource in _SOURCES:
+        value = plan.member.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadRequest(f"Invalid input for field/attribute {field}. Value: {value!r}. It must be a string.")
+        located = await locate(gw, plan.request, resource, value)
+        plan.pins.append(Pin(located.pod, f"{resource.name.replace('_', ' ')} {value}"))
+
+
+async def image_in_pod(gw: Gateway, plan: CreatePlan) -> None:
+    """The image a volume is made from must be in the chosen pod; Atoll says so, rather than
+    letting the pod answer that it does not know the image."""
+    ref = plan.member.get("imageRef")
+    if not isinstance(ref, str) or not _UUID.match(ref):
+        return  # absent, or an image name, which the pod's Cinder resolves itself
+    assert plan.pod is not None
+    path = f"/images/{ref}"
+
+    async def has(pod: Any) -> bool:
+        response = await gw.forwarder.send(plan.request, pod, method="GET", path=path, query=[], service=IMAGE)
+        return response.status == 200
+
+    if not plan.pod.has("image") or await has(plan.pod):
+        return
+    others = [p for p in (await gw.pods()).bottoms if p.is_up and p.has("image") and p is not plan.pod]
+    found = await asyncio.gather(*(has(p) for p in others), return_exceptions=True)
+    holders = sorted({p.az_name for p, ok in zip(others, found, strict=True) if ok is True})
+    if holders:
+        raise Conflict(
+            f"Image {ref} is not available in availability zone {plan.pod.az_name}, where this volume goes; it is "
+            f"in availability zone(s) {', '.join(holders)}. Create the volume there, or copy the image first."
+        )
+    raise BadRequest("Invalid image identifier or unable to access requested image.")
+
+
+async def type_by_name(gw: Gateway, plan: CreatePlan) -> None:
+    value = plan.member.get("volume_type")
+    if isinstance(value, str) and _UUID.match(value):
+        name = await types.name_of(gw, plan.request, value)
+        if name is not None:
+            plan.member["volume_type"] = name
+
+
+CONSTRAINTS: list[Step] = [sources_pin]
+PREPARE: list[Step] = [image_in_pod, type_by_name]
+
+
+def routes(gw: Gateway, type_ids: types.AtollTypeIds) -> list[Route]:
+    pipeline = CreatePipeline(VOLUME, constrain=CONSTRAINTS, prepare=PREPARE)
+
+    async def create(request: GatewayRequest) -> Reply:
+        return await run(gw, pipeline, request)
+
+    async def summary(request: GatewayRequest) -> Reply:
+        """`/volumes/summary` (3.12): the pods' summaries added up."""
+        pods = await up_pods(gw, request)
+        answers = await asyncio.gather(
+            *(gw.forwarder.send(request, p, timeout=gw.list_timeout) for p in pods), return_exceptions=True
+        )
+        total: dict[str, Any] = {"total_size": 0, "total_count": 0}
+        metadata: dict[str, list[Any]] = {}
+        with_metadata = False
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, AtollError):
+                continue
+            if isinstance(answer, BaseException):
+                raise answer
+            if answer.status != 200:
+                return gw.forwarder.relay(request, pod, answer)
+            part = answer.json().get("volume-summary", {})
+            with_metadata = with_metadata or "metadata" in part
+            total["total_size"] += part.get("total_size", 0)
+            total["total_count"] += part.get("total_count", 0)
+            for key, values in (part.get("metadata") or {}).items():
+                merged = metadata.setdefault(key, [])
+                merged += [v for v in values if v not in merged]
+        if with_metadata:
+            total["metadata"] = metadata
+        return json_reply(200, {"volume-summary": total})
+
+    return [
+        Route("POST", "/volumes", type_ids.around(create)),
+        Route("GET", "/volumes/summary", summary),
+        Route(("GET", "PUT", "DELETE"), "/volumes/{item_id}", type_ids.around(routed.member(gw, VOLUME))),
+        Route(("GET", "POST", "PUT", "DELETE"), "/volumes/{item_id}/{rest:path}", routed.sub_resource(gw, VOLUME)),
+    ]
+
+
+async def run(gw: Gateway, pipeline: CreatePipeline, request: GatewayRequest) -> Reply:
+    """The pipeline's steps, with the created document showing Atoll's AZ (Cinder answers a
+    create with the whole volume, AZ included)."""
+    plan = await pipeline.plan(gw, request)
+    if plan.az is not None and plan.az not in plan.snapshot.azs():
+        raise BadRequest(f"Availability zone '{plan.az}' is invalid.")  # Cinder's words for it
+    for step in pipeline.constrain:
+        await step(gw, plan)
+    plan.pod = await pipeline.place(gw, plan)
+    for step in pipeline.prepare:
+        await step(gw, plan)
+    return routed.show_atoll_az(await pipeline.call(gw, plan), plan.pod)

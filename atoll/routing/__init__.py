@@ -1,0 +1,1 @@
+"""Where each resource Atoll placed lives: the routing table, cached in memory."""

@@ -1,0 +1,261 @@
+"""A fake pod with Nova (`FakeNova`) and a small Cinder beside it: in-memory volumes, snapshots
+and volume types with Cinder's sort syntax, limit/marker and reply shapes; every request body
+it got is recorded in `bodies`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from tests.unit.gateway.fakenova import FakeNova, _stamp
+
+_SORT_FIELDS = {"display_name": "name", "name": "name"}
+
+
+class FakeCloud(FakeNova):
+    def __init__(self, az: str = "nova", cinder_az: str = "nova") -> None:
+        super().__init__(az=az)
+        self.cinder_az = cinder_az
+        self.volumes: dict[str, dict[str, Any]] = {}
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        self.types: dict[str, dict[str, Any]] = {}
+        self.add_type("__DEFAULT__")
+        r = self.route
+        for kind in ("volumes", "snapshots"):
+            r("GET", f"/v3/{kind}/detail", self._lister(kind, detail=True))
+            r("GET", f"/v3/{kind}", self._lister(kind, detail=False))
+            r("GET", f"/v3/{kind}/{{id}}", self._shower(kind))
+            r("DELETE", f"/v3/{kind}/{{id}}", self._deleter(kind))
+        r("POST", "/v3/volumes", self._create_volume)
+        r("PUT", "/v3/volumes/{id}", self._update_volume)
+        r("POST", "/v3/volumes/{id}/action", self._volume_action)
+        r("POST", "/v3/snapshots", self._create_snapshot)
+        r("POST", "/v3/types", self._create_type)
+        r("GET", "/v3/types", self._list_types)
+        r("GET", "/v3/types/{id}", self._show_type)
+        r("DELETE", "/v3/types/{id}", self._delete_type)
+        r("POST", "/v3/types/{id}/extra_specs", self._set_specs)
+        r("POST", "/v3/attachments", self._attach)
+        self.services: list[dict[str, Any]] = []
+        self.transfers: dict[str, dict[str, Any]] = {}
+        r("POST", "/v3/os-volume-transfer", self._create_transfer)
+        r("GET", "/v3/os-volume-transfer/detail", self._list_transfers)
+        r("GET", "/v3/os-volume-transfer/{id}", self._show_transfer)
+        r("POST", "/v3/os-volume-transfer/{id}/accept", self._accept_transfer)
+        r("GET", "/v3/os-services", self._services)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def add_volume(self, name: str, **fields: Any) -> dict[str, Any]:
+        volume_id = fields.pop("id", None) or str(uuid.uuid4())
+        volume = {
+            "id": volume_id,
+            "name": name,
+            "status": "available",
+            "size": 1,
+            "availability_zone": self.cinder_az,
+            "created_at": _stamp(),
+            "updated_at": None,
+            "volume_type": "__DEFAULT__",
+            "volume_type_id": self._type_id(fields.get("volume_type", "__DEFAULT__")),
+            "metadata": {},
+            "attachments": [],
+            "links": [
+                {"rel": "self", "href": f"{self.url}/v3/project-a/volumes/{volume_id}"},
+                {"rel": "bookmark", "href": f"{self.url}/project-a/volumes/{volume_id}"},
+            ],
+            **fields,
+        }
+        self.volumes[volume_id] = volume
+        return volume
+
+    def _type_id(self, name: str) -> str | None:
+        found = self.type_named(name)
+        return None if found is None else str(found["id"])
+
+    def add_snapshot(self, volume_id: str, name: str = "") -> dict[str, Any]:
+        snapshot_id = str(uuid.uuid4())
+        snapshot: dict[str, Any] = {
+            "id": snapshot_id,
+            "name": name,
+            "volume_id": volume_id,
+            "status": "available",
+            "size": 1,
+            "created_at": _stamp(),
+            "updated_at": None,
+            "metadata": {},
+        }
+        self.snapshots[snapshot_id] = snapshot
+        return snapshot
+
+    def add_type(self, name: str) -> dict[str, Any]:
+        type_id = str(uuid.uuid4())
+        volume_type: dict[str, Any] = {"id": type_id, "name": name, "is_public": True, "extra_specs": {}}
+        self.types[type_id] = volume_type
+        return volume_type
+
+    def type_named(self, name: str) -> dict[str, Any] | None:
+        return next((t for t in self.types.values() if t["name"] == name), None)
+
+    def _cinder(self, body: Any, status: int = 200) -> web.Response:
+        return web.json_response(body, status=status, headers={"x-openstack-request-id": "req-pod"})
+
+    def _missing(self, what: str, item_id: str) -> web.Response:
+        return self._fault(404, "itemNotFound", f"{what} {item_id} could not be found.")
+
+    # -- handlers ------------------------------------------------------------------------------
+    def _lister(self, kind: str, detail: bool) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            store: dict[str, dict[str, Any]] = getattr(self, kind)
+            items = list(store.values())
+            if "availability_zone" in request.query:
+                items = [i for i in items if i.get("availability_zone") == request.query["availability_zone"]]
+            sort = request.query.get("sort", "created_at:desc,id:desc")
+            for part in reversed(sort.split(",")):
+                key, _, direction = part.partition(":")
+                field = _SORT_FIELDS.get(key, key)
+
+                def value(item: dict[str, Any], field: str = field) -> Any:
+                    found = item.get(field)
+                    return (found is not None, found if isinstance(found, int) else str(found or "").lower())
+
+                items.sort(key=value, reverse=direction != "asc")
+            marker = request.query.get("marker")
+            if marker is not None:
+                ids = [i["id"] for i in items]
+                if marker not in ids:
+                    return self._fault(404, "itemNotFound", f"Marker {marker} could not be found.")
+                items = items[ids.index(marker) + 1 :]
+            limit = int(request.query.get("limit", "1000"))
+            page = items[:limit]
+            if not detail and kind == "volumes":
+                page = [{"id": i["id"], "links": i["links"], "name": i["name"]} for i in page]
+            body: dict[str, Any] = {kind: page}
+            if len(page) == limit and page:
+                body[f"{kind}_links"] = [{"rel": "next", "href": f"{self.url}/v3/{kind}?marker={page[-1]['id']}"}]
+            return self._cinder(body)
+
+        return handle
+
+    def _shower(self, kind: str) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            item = getattr(self, kind).get(request.match_info["id"])
+            if item is None:
+                return self._missing(kind[:-1].capitalize(), request.match_info["id"])
+            return self._cinder({kind[:-1]: item})
+
+        return handle
+
+    def _deleter(self, kind: str) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if getattr(self, kind).pop(request.match_info["id"], None) is None:
+                return self._missing(kind[:-1].capitalize(), request.match_info["id"])
+            return web.Response(status=202)
+
+        return handle
+
+    async def _create_volume(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.bodies.append(body)
+        wanted = body["volume"]
+        for field, store in (("snapshot_id", self.snapshots), ("source_volid", self.volumes)):
+            if wanted.get(field) is not None and wanted[field] not in store:
+                return self._missing(field, wanted[field])
+        kind = wanted.get("volume_type")
+        if kind is not None and kind not in self.types and self.type_named(kind) is None:
+            return self._fault(404, "itemNotFound", f"Volume type with name {kind} could not be found.")
+        named = self.types[kind]["name"] if kind in self.types else kind or "__DEFAULT__"
+        volume = self.add_volume(
+            wanted.get("name") or "", size=wanted.get("size", 1), status="creating", volume_type=named
+        )
+        return self._cinder({"volume": volume}, 202)
+
+    async def _update_volume(self, request: web.Request) -> web.StreamResponse:
+        volume = self.volumes.get(request.match_info["id"])
+        if volume is None:
+            return self._missing("Volume", request.match_info["id"])
+        volume.update((await request.json())["volume"])
+        return self._cinder({"volume": volume})
+
+    async def _volume_action(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["id"] not in self.volumes:
+            return self._missing("Volume", request.match_info["id"])
+        self.bodies.append(await request.json())
+        return web.Response(status=202)
+
+    async def _create_snapshot(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.bodies.append(body)
+        volume_id = body["snapshot"]["volume_id"]
+        if volume_id not in self.volumes:
+            return self._missing("Volume", volume_id)
+        return self._cinder({"snapshot": self.add_snapshot(volume_id, body["snapshot"].get("name", ""))}, 202)
+
+    async def _create_type(self, request: web.Request) -> web.StreamResponse:
+        wanted = (await request.json())["volume_type"]
+        if self.type_named(wanted["name"]) is not None:
+            return self._fault(409, "conflict", f"Volume Type {wanted['name']} already exists.")
+        volume_type = self.add_type(wanted["name"])
+        volume_type["extra_specs"] = dict(wanted.get("extra_specs") or {})
+        return self._cinder({"volume_type": volume_type})
+
+    async def _list_types(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"volume_types": list(self.types.values())})
+
+    async def _show_type(self, request: web.Request) -> web.StreamResponse:
+        volume_type = self.types.get(request.match_info["id"])
+        if volume_type is None:
+            return self._missing("Volume type", request.match_info["id"])
+        return self._cinder({"volume_type": volume_type})
+
+    async def _delete_type(self, request: web.Request) -> web.StreamResponse:
+        if self.types.pop(request.match_info["id"], None) is None:
+            return self._missing("Volume type", request.match_info["id"])
+        return web.Response(status=202)
+
+    async def _set_specs(self, request: web.Request) -> web.StreamResponse:
+        volume_type = self.types.get(request.match_info["id"])
+        if volume_type is None:
+            return self._missing("Volume type", request.match_info["id"])
+        specs = (await request.json())["extra_specs"]
+        volume_type["extra_specs"].update(specs)
+        return self._cinder({"extra_specs": specs})
+
+    async def _root(self, _request: web.Request) -> web.StreamResponse:
+        low, high = self.versions
+        nova = {"id": "v2.1", "status": "CURRENT", "version": high, "min_version": low, "links": []}
+        cinder = {"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0", "links": []}
+        return web.json_response({"versions": [nova, cinder]})
+
+    async def _attach(self, request: web.Request) -> web.StreamResponse:
+        wanted = (await request.json())["attachment"]
+        self.bodies.append(wanted)
+        attachment = {"id": str(uuid.uuid4()), "volume_id": wanted["volume_uuid"], "instance": wanted["instance_uuid"]}
+        return self._cinder({"attachment": attachment})
+
+    async def _services(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"services": self.services})
+
+    async def _create_transfer(self, request: web.Request) -> web.StreamResponse:
+        volume_id = (await request.json())["transfer"]["volume_id"]
+        if volume_id not in self.volumes:
+            return self._missing("Volume", volume_id)
+        transfer = {"id": str(uuid.uuid4()), "volume_id": volume_id, "name": None}
+        self.transfers[transfer["id"]] = transfer
+        return self._cinder({"transfer": {**transfer, "auth_key": "secret"}}, 202)
+
+    async def _list_transfers(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"transfers": list(self.transfers.values())})
+
+    async def _show_transfer(self, request: web.Request) -> web.StreamResponse:
+        transfer = self.transfers.get(request.match_info["id"])
+        if transfer is None:
+            return self._missing("Transfer", request.match_info["id"])
+        return self._cinder({"transfer": transfer})
+
+    async def _accept_transfer(self, request: web.Request) -> web.StreamResponse:
+        transfer = self.transfers.pop(request.match_info["id"], None)
+        if transfer is None:
+            return self._missing("Transfer", request.match_info["id"])
+        return self._cinder({"transfer": transfer}, 202)

@@ -1,0 +1,209 @@
+"""A small fake Nova on loopback for the gateway's unit tests: in-memory servers with Nova's
+sorting, limit/marker semantics and reply shapes, and a record of every request it got."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from tests.unit.pods.fakepod import FakePod
+
+_CLOCK = itertools.count()
+_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+SORT_FIELDS = {"created_at": "created", "uuid": "id", "display_name": "name", "updated_at": "updated"}
+
+
+def _stamp() -> str:
+    return (_EPOCH + dt.timedelta(seconds=next(_CLOCK))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeNova(FakePod):
+    def __init__(self, az: str = "nova", versions: tuple[str, str] = ("2.1", "2.96")) -> None:
+        super().__init__()
+        self.az = az
+        self.versions = versions
+        self.servers: dict[str, dict[str, Any]] = {}
+        self.bodies: list[Any] = []
+        self.flavors: dict[str, dict[str, Any]] = {"1": {"id": "1", "name": "m1.tiny", "ram": 512}}
+        self.keypairs: dict[str, dict[str, Any]] = {}
+        r = self.route
+        r("GET", "/", self._root)
+        r("GET", "/v2.1/servers/detail", self._list)
+        r("GET", "/v2.1/servers", self._list)
+        r("POST", "/v2.1/servers", self._create)
+        r("GET", "/v2.1/servers/{id}", self._show)
+        r("PUT", "/v2.1/servers/{id}", self._update)
+        r("DELETE", "/v2.1/servers/{id}", self._delete)
+        r("POST", "/v2.1/servers/{id}/action", self._action)
+        r("*", "/v2.1/servers/{id}/{rest:.*}", self._sub)
+        r("GET", "/v2.1/os-availability-zone", self._zones)
+        r("GET", "/v2.1/os-availability-zone/detail", self._zones_detail)
+        r("POST", "/v2.1/flavors", self._create_flavor)
+        r("GET", "/v2.1/flavors/{id}", self._show_flavor)
+        r("POST", "/v2.1/os-keypairs", self._create_keypair)
+        r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
+        self.images: dict[str, dict[str, Any]] = {}
+        r("GET", "/v2/images/{id}", self._show_image)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def add(self, name: str, **fields: Any) -> dict[str, Any]:
+        server_id = fields.pop("id", None) or str(uuid.uuid4())
+        base = self.url + "/v2.1"
+        server = {
+            "id": server_id,
+            "name": name,
+            "status": "ACTIVE",
+            "tenant_id": "project-a",
+            "created": _stamp(),
+            "updated": _stamp(),
+            "OS-EXT-AZ:availability_zone": self.az,
+            "user_id": "user-a",
+            "hostId": "",
+            "image": {"id": "70a599e0-31e7-49b7-b260-868f441e862b", "links": []},
+            "flavor": {"vcpus": 1, "ram": 512, "disk": 1, "ephemeral": 0, "swap": 0, "original_name": "m1.tiny"},
+            "addresses": {},
+            "metadata": {},
+            "key_name": None,
+            "security_groups": [],
+            "OS-EXT-STS:vm_state": "active",
+            "OS-EXT-STS:task_state": None,
+            "OS-EXT-STS:power_state": 1,
+            "os-extended-volumes:volumes_attached": [],
+            "locked": False,
+            "tags": [],
+            "links": [
+                {"rel": "self", "href": f"{base}/servers/{server_id}"},
+                {"rel": "bookmark", "href": f"{self.url}/servers/{server_id}"},
+            ],
+            **fields,
+        }
+        self.servers[server_id] = server
+        return server
+
+    @staticmethod
+    def _fault(status: int, name: str, message: str) -> web.Response:
+        return web.json_response({name: {"code": status, "message": message}}, status=status)
+
+    def _echo(self, request: web.Request, body: Any, status: int = 200, **headers: str) -> web.Response:
+        version = request.headers.get("X-OpenStack-Nova-API-Version", "2.1")
+        headers |= {
+            "OpenStack-API-Version": f"compute {version}",
+            "X-OpenStack-Nova-API-Version": version,
+            "x-openstack-request-id": "req-00000000-0000-4000-8000-000000000000",
+            "x-compute-request-id": "req-00000000-0000-4000-8000-000000000000",
+        }
+        return web.json_response(body, status=status, headers=headers)
+
+    # -- handlers ------------------------------------------------------------------------------
+    async def _root(self, _request: web.Request) -> web.StreamResponse:
+        low, high = self.versions
+        doc = {"id": "v2.1", "status": "CURRENT", "version": high, "min_version": low, "links": []}
+        return web.json_response({"versions": [{"id": "v2.0", "version": "", "min_version": ""}, doc]})
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        keys = request.query.getall("sort_key", ["created_at", "uuid"])
+        dirs = request.query.getall("sort_dir", ["desc"] * len(keys))
+        items = list(self.servers.values())
+        for key, direction in reversed(list(zip(keys, dirs, strict=False))):
+            field = SORT_FIELDS[key]
+
+            def value(server: dict[str, Any], field: str = field) -> str:
+                return str(server.get(field) or "").lower()
+
+            items.sort(key=value, reverse=direction == "desc")
+        marker = request.query.get("marker")
+        if marker is not None:
+            ids = [s["id"] for s in items]
+            if marker not in ids:
+                return self._fault(400, "badRequest", f"marker [{marker}] not found")
+            items = items[ids.index(marker) + 1 :]
+        limit = int(request.query.get("limit", "1000"))
+        page = items[:limit]
+        if request.path == "/v2.1/servers":  # Nova's brief list: no sort values in the items
+            page = [{"id": s["id"], "name": s["name"], "links": s["links"]} for s in page]
+        body: dict[str, Any] = {"servers": page}
+        if len(page) == limit and page:
+            body["servers_links"] = [{"rel": "next", "href": f"{self.url}/v2.1/servers/detail?marker={page[-1]['id']}"}]
+        return self._echo(request, body)
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.bodies.append(body)
+        server = self.add(body["server"].get("name", ""))
+        location = server["links"][0]["href"]
+        reply = {"server": {"id": server["id"], "links": server["links"], "adminPass": "x"}}
+        return self._echo(request, reply, 202, Location=location)
+
+    async def _show(self, request: web.Request) -> web.StreamResponse:
+        server = self.servers.get(request.match_info["id"])
+        if server is None:
+            return self._fault(404, "itemNotFound", f"Instance {request.match_info['id']} could not be found.")
+        return self._echo(request, {"server": server})
+
+    async def _update(self, request: web.Request) -> web.StreamResponse:
+        server = self.servers[request.match_info["id"]]
+        server.update((await request.json())["server"])
+        return self._echo(request, {"server": server})
+
+    async def _delete(self, request: web.Request) -> web.StreamResponse:
+        if self.servers.pop(request.match_info["id"], None) is None:
+            return self._fault(404, "itemNotFound", "not found")
+        return web.Response(status=204)
+
+    async def _action(self, request: web.Request) -> web.StreamResponse:
+        self.bodies.append(await request.json())
+        return web.Response(status=202)
+
+    async def _sub(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        self.bodies.append(body)
+        return self._echo(request, {"sub": request.match_info["rest"], "method": request.method})
+
+    async def _zones(self, request: web.Request) -> web.StreamResponse:
+        return self._echo(
+            request, {"availabilityZoneInfo": [{"zoneName": self.az, "zoneState": {"available": True}, "hosts": None}]}
+        )
+
+    async def _zones_detail(self, request: web.Request) -> web.StreamResponse:
+        zones = [
+            {"zoneName": "internal", "zoneState": {"available": True}, "hosts": {"conductor": {}}},
+            {"zoneName": self.az, "zoneState": {"available": True}, "hosts": {f"{self.az}-host": {}}},
+        ]
+        return self._echo(request, {"availabilityZoneInfo": zones})
+
+    async def _create_flavor(self, request: web.Request) -> web.StreamResponse:
+        flavor = (await request.json())["flavor"]
+        self.flavors[flavor["id"]] = flavor
+        return self._echo(request, {"flavor": flavor})
+
+    async def _show_flavor(self, request: web.Request) -> web.StreamResponse:
+        flavor = self.flavors.get(request.match_info["id"])
+        if flavor is None:
+            return self._fault(404, "itemNotFound", "Flavor could not be found.")
+        return self._echo(request, {"flavor": flavor})
+
+    async def _create_keypair(self, request: web.Request) -> web.StreamResponse:
+        keypair = dict((await request.json())["keypair"])
+        if "public_key" not in keypair:
+            keypair |= {"public_key": f"ssh-ed25519 AAAA{uuid.uuid4().hex}", "private_key": "PRIVATE"}
+        self.keypairs[keypair["name"]] = keypair
+        return self._echo(request, {"keypair": keypair})
+
+    async def _show_keypair(self, request: web.Request) -> web.StreamResponse:
+        keypair = self.keypairs.get(request.match_info["name"])
+        if keypair is None:
+            return self._fault(404, "itemNotFound", "Keypair not found")
+        return self._echo(request, {"keypair": keypair})
+
+    async def _show_image(self, request: web.Request) -> web.StreamResponse:
+        image = self.images.get(request.match_info["id"])
+        if image is None:
+            return web.json_response(
+                {"message": "not found", "code": "404 Not Found", "title": "Not Found"}, status=404
+            )
+        return web.json_response(image)

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+
+from atoll.db.models import PodBinding, ResourceRouting
+from atoll.types import PodStatus
+from tests.conftest import MEMBER
+from tests.unit.gateway.conftest import Bed
+
+EVERY_FIELD: dict[str, Any] = {
+    "server": {
+        "name": "vm1",
+        "flavorRef": "1",
+        "imageRef": "70a599e0-31e7-49b7-b260-868f441e862b",
+        "networks": "none",
+        "key_name": "key1",
+        "user_data": "IyEvYmluL3NoCmVjaG8gaGk=",
+        "metadata": {"a": "b"},
+        "block_device_mapping_v2": [
+            {
+                "boot_index": 0,
+                "source_type": "image",
+                "destination_type": "local",
+                "uuid": "img",
+                "delete_on_termination": True,
+            }
+        ],
+        "security_groups": [{"name": "default"}],
+        "config_drive": True,
+        "min_count": 1,
+        "max_count": 1,
+        "tags": ["t1"],
+        "description": "d",
+        "hostname": "vm-one",
+        "availability_zone": "az2",
+        "OS-DCF:diskConfig": "AUTO",
+        "accessIPv4": "192.0.2.1",
+        "adminPass": "pw",
+        "trusted_image_certificates": ["c1"],
+        "host": "h",
+        "hypervisor_hostname": "n",
+    },
+    "os:scheduler_hints": {"same_host": ["x"], "query": "[]"},
+}
+
+
+async def _routings(bed: Bed) -> list[tuple[str, str | None, str, str, str]]:
+    async with bed.sessions() as session:
+        rows = (await session.scalars(sa.select(ResourceRouting).order_by(ResourceRouting.id))).all()
+        return [(r.top_id, r.bottom_id, r.pod_id, r.project_id, r.resource_type) for r in rows]
+
+
+async def test_create_passes_every_field_and_records_a_routing(bed: Bed) -> None:
+    response = await bed.http.post("/compute/v2.1/servers", json=EVERY_FIELD, headers=MEMBER)
+    assert response.status_code == 202, response.text
+    [sent] = bed.pods["Pod2"].bodies
+    expected = {**EVERY_FIELD, "server": {**EVERY_FIELD["server"], "availability_zone": "zone-b"}}
+    assert sent == expected  # nothing dropped; only the AZ renamed to the pod's own
+    assert bed.pods["Pod1"].bodies == []
+    server_id = response.json()["server"]["id"]
+    assert response.headers["location"] == f"http://atoll.test/compute/v2.1/servers/{server_id}"
+    assert await _routings(bed) == [(server_id, server_id, bed.ids["Pod2"], "project-a", "server")]
+    shown = await bed.http.get(f"/compute/v2.1/servers/{server_id}", headers=MEMBER)
+    assert shown.json()["server"]["OS-EXT-AZ:availability_zone"] == "az2"  # Atoll's AZ, not "zone-b"
+    async with bed.sessions() as session:
+        bindings = (await session.scalars(sa.select(PodBinding))).all()
+    assert [(b.tenant_id, b.pod_id) for b in bindings] == [("project-a", bed.ids["Pod2"])]
+
+
+async def test_empty_pod_az_name_drops_the_az_and_keeps_a_host_part(bed: Bed) -> None:
+    body = {"server": {"name": "a", "availability_zone": "az1"}}
+    assert (await bed.http.post("/compute/v2.1/servers", json=body, headers=MEMBER)).status_code == 202
+    body = {"server": {"name": "b", "availability_zone": "az1:host1"}}
+    assert (await bed.http.post("/compute/v2.1/servers", json=body, headers=MEMBER)).status_code == 202
+    assert [b["server"] for b in bed.pods["Pod1"].bodies] == [
+        {"name": "a"},
+        {"name": "b", "availability_zone": ":host1"},
+    ]
+
+
+async def test_bad_create_bodies_are_400s_that_change_nothing(bed: Bed) -> None:
+    cases = [
+        (b"{not json", "Malformed request body"),
+        (b"[]", "must be a JSON object holding a 'server' object"),
+        (b'{"server": "x"}', "must be a JSON object holding a 'server' object"),
+        (b'{"server": {"availability_zone": 3}}', "Invalid input for field/attribute availability_zone"),
+        (b'{"server": {"block_device_mapping_v2": "x"}}', "block_device_mapping_v2. It must be a list of objects"),
+        (b'{"server": {}, "os:scheduler_hints": []}', "os:scheduler_hints. It must be an object"),
+    ]
+    for body, message in cases:
+        response = await bed.http.post("/compute/v2.1/servers", content=body, headers=MEMBER)
+        assert response.status_code == 400, body
+        assert message in response.json()["badRequest"]["message"], response.text
+    unknown_az = await bed.http.post(
+        "/compute/v2.1/servers", json={"server": {"availability_zone": "nova"}}, headers=MEMBER
+    )
+    assert unknown_az.json()["badRequest"]["message"] == "The requested availability zone is not available"
+    assert await _routings(bed) == []
+    assert bed.pods["Pod1"].bodies == bed.pods["Pod2"].bodies == []
+
+
+async def test_a_down_pod_is_skipped_unless_the_project_is_bound_to_it(bed: Bed) -> None:
+    await bed.set_status("Pod1", PodStatus.DOWN)
+    anywhere = await bed.http.post("/compute/v2.1/servers", json={"server": {"name": "x"}}, headers=MEMBER)
+    assert anywhere.status_code == 202
+    assert len(bed.pods["Pod2"].bodies) == 1
+    down_az = await bed.http.post(
+        "/compute/v2.1/servers", json={"server": {"availability_zone": "az1"}}, headers=MEMBER
+    )
+    assert down_az.status_code == 503
+    assert "No pod of availability zone az1 is available now" in down_az.json()["serviceUnavailable"]["message"]
+    await bed.set_status("Pod1", PodStatus.UP)
+    bound = await bed.http.post("/compute/v2.1/servers", json={"server": {"availability_zone": "az1"}}, headers=MEMBER)
+    assert bound.status_code == 202
+    await bed.set_status("Pod1", PodStatus.DOWN)
+    refused = await bed.http.post(
+        "/compute/v2.1/servers", json={"server": {"availability_zone": "az1"}}, headers=MEMBER
+    )
+    assert refused.status_code == 503
+    assert refused.json()["serviceUnavailable"]["message"].startswith("Availability zone az1 is not available now")
+    shown = await bed.http.get(f"/compute/v2.1/servers/{bound.json()['server']['id']}", headers=MEMBER)
+    assert shown.status_code == 503
+    assert "availability zone az1, whose pod does not answer now" in shown.json()["serviceUnavailable"]["message"]
+
+
+async def test_concurrent_first_creates_of_a_project_bind_it_once(bed: Bed) -> None:
+    replies = await asyncio.gather(
+        *(bed.http.post("/compute/v2.1/servers", json={"server": {"name": f"s{i}"}}, headers=MEMBER) for i in range(6))
+    )
+    assert [r.status_code for r in replies] == [202] * 6
+    rows = await _routings(bed)
+    assert len(rows) == 6
+    assert len({pod for _, _, pod, _, _ in rows}) == 1
+    assert all(top == bottom for top, bottom, *_ in rows)
+
+
+async def test_show_update_action_sub_resources_and_delete_go_to_the_servers_pod(bed: Bed) -> None:
+    created = await bed.http.post(
+        "/compute/v2.1/servers", json={"server": {"name": "vm", "availability_zone": "az2"}}, headers=MEMBER
+    )
+    server_id = created.json()["server"]["id"]
+    base = f"/compute/v2.1/servers/{server_id}"
+    updated = await bed.http.put(base, json={"server": {"name": "renamed"}}, headers=MEMBER)
+    assert updated.json()["server"]["name"] == "renamed"
+    for action in ({"os-stop": None}, {"reboot": {"type": "HARD"}}, {"someFutureAction": {"x": 1}}):
+        response = await bed.http.post(base + "/action", json=action, headers=MEMBER)
+        assert response.status_code == 202
+        assert bed.pods["Pod2"].bodies[-1] == action
+    for method, sub in [("GET", "metadata"), ("PUT", "metadata/k1"), ("GET", "os-interface"), ("DELETE", "tags/t1")]:
+        response = await bed.http.request(method, f"{base}/{sub}", headers=MEMBER, content=b"{}")
+        assert response.json() == {"sub": sub, "method": method}
+    assert (await bed.http.get(f"{base}/os-not-a-thing", headers=MEMBER)).status_code == 404
+    assert all(s["path"].startswith("/v2.1/servers") for s in bed.pods["Pod2"].seen if s["path"] != "/")
+    assert not any(s["path"].startswith("/v2.1/servers/") for s in bed.pods["Pod1"].seen)
+    assert (await bed.http.delete(base, headers=MEMBER)).status_code == 204
+    assert await _routings(bed) == []
+    gone = await bed.http.get(base, headers=MEMBER)
+    assert gone.json() == {"itemNotFound": {"code": 404, "message": f"Instance {server_id} could not be found."}}
+
+
+async def test_a_server_without_routing_is_found_and_adopted(bed: Bed) -> None:
+    server = bed.pods["Pod2"].add("made-behind-atolls-back")
+    shown = await bed.http.get(f"/compute/v2.1/servers/{server['id']}", headers=MEMBER)
+    assert shown.status_code == 200
+    assert shown.json()["server"]["name"] == "made-behind-atolls-back"
+    assert await _routings(bed) == [(server["id"], server["id"], bed.ids["Pod2"], "project-a", "server")]
+    calls = len(bed.pods["Pod1"].seen)
+    await bed.http.get(f"/compute/v2.1/servers/{server['id']}", headers=MEMBER)
+    assert len(bed.pods["Pod1"].seen) == calls  # routed now: Pod1 is not asked again
+
+
+async def test_unknown_server_with_a_pod_down_is_503_not_404(bed: Bed) -> None:
+    await bed.set_status("Pod2", PodStatus.DOWN)
+    response = await bed.http.get("/compute/v2.1/servers/nope", headers=MEMBER)
+    assert response.status_code == 503
+    assert response.json()["serviceUnavailable"]["message"] == (
+        "Instance nope could not be found in the pods that answer; availability zone(s) az2 did not answer. "
+        "Try again later."
+    )

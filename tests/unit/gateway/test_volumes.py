@@ -1,0 +1,388 @@
+"""Block storage through the gateway, in front of two fake clouds (Nova + Cinder) registered as
+Pod1 (az1, the pod's own AZ "nova") and Pod2 (az2, pod_az_name "zone-b")."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from atoll.conf import new_config
+from atoll.db import pods as pods_db
+from atoll.db.models import ResourceRouting
+from atoll.gateway.build import build_gateway
+from atoll.pods.pool import PodClients
+from atoll.scheduling.weigher import EvenWeigher
+from tests.conftest import ADMIN, MEMBER, READER_B, FakeValidator
+from tests.unit.gateway.conftest import Bed, Sessions, _register
+from tests.unit.gateway.fakecinder import FakeCloud
+from tests.unit.pods.fakepod import serve
+
+V3 = "/volume/v3"
+IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
+
+
+@pytest.fixture
+async def clouds(sessions: Sessions) -> AsyncIterator[Bed]:
+    one, two = FakeCloud(az="nova", cinder_az="nova"), FakeCloud(az="zone-b", cinder_az="zone-b")
+    async with serve(one), serve(two):
+        async with sessions.begin() as session:
+            await pods_db.create(session, region_name="RegionOne")
+        ids = {
+            "Pod1": await _register(sessions, "Pod1", "az1", "", one.url),
+            "Pod2": await _register(sessions, "Pod2", "az2", "zone-b", two.url),
+        }
+        conf = new_config()
+        conf.set_override("list_timeout", 0.5, group="gateway")
+        parts = build_gateway(
+            conf, sessions=sessions, validator=FakeValidator(), weigher=EvenWeigher(), clients=PodClients()
+        )
+        transport = httpx.ASGITransport(app=parts.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://atoll.test") as http:
+            yield Bed(http, parts, sessions, {"Pod1": one, "Pod2": two}, ids)
+        await parts.close()
+
+
+def cloud(bed: Bed, name: str) -> FakeCloud:
+    pod = bed.pods[name]
+    assert isinstance(pod, FakeCloud)
+    return pod
+
+
+async def routed_pod(bed: Bed, top_id: str, kind: str) -> str | None:
+    async with bed.sessions() as session:
+        rows = (
+            await session.execute(
+                sa.select(ResourceRouting.pod_id).where(
+                    ResourceRouting.top_id == top_id, ResourceRouting.resource_type == kind
+                )
+            )
+        ).all()
+    names = {str(pod_id): name for name, pod_id in bed.ids.items()}
+    assert len(rows) <= 1
+    return names[rows[0][0]] if rows else None
+
+
+async def create(bed: Bed, body: dict[str, Any], headers: dict[str, str] = MEMBER) -> httpx.Response:
+    return await bed.http.post(f"{V3}/volumes", json=body, headers=headers)
+
+
+async def test_create_goes_to_the_pod_of_the_az_with_its_own_az_name(clouds: Bed) -> None:
+    made = await create(
+        clouds, {"volume": {"size": 1, "name": "v", "availability_zone": "az2", "metadata": {"a": "b"}}}
+    )
+    assert made.status_code == 202, made.text
+    volume = made.json()["volume"]
+    assert volume["availability_zone"] == "az2"
+    assert volume["links"][0]["href"] == f"http://atoll.test/volume/v3/project-a/volumes/{volume['id']}"
+    two = cloud(clouds, "Pod2")
+    assert volume["id"] in two.volumes
+    assert volume["id"] not in cloud(clouds, "Pod1").volumes
+    # Every field reaches the pod; the AZ is the pod's own name of it.
+    assert two.bodies[-1] == {"volume": {"size": 1, "name": "v", "availability_zone": "zone-b", "metadata": {"a": "b"}}}
+    assert await routed_pod(clouds, volume["id"], "volume") == "Pod2"
+    # Pod1 has no pod_az_name: the AZ is left for its Cinder to default.
+    first = await create(clouds, {"volume": {"size": 1, "availability_zone": "az1"}})
+    assert first.json()["volume"]["availability_zone"] == "az1"
+    assert cloud(clouds, "Pod1").bodies[-1] == {"volume": {"size": 1}}
+
+
+async def test_unknown_az_and_bad_body_are_400s(clouds: Bed) -> None:
+    unknown = await create(clouds, {"volume": {"size": 1, "availability_zone": "nowhere"}})
+    assert unknown.status_code == 400
+    assert unknown.json()["badRequest"]["message"] == "Availability zone 'nowhere' is invalid."
+    bad = await clouds.http.post(f"{V3}/volumes", content=b"{nope", headers=MEMBER)
+    assert bad.status_code == 400
+    assert "Malformed request body" in bad.json()["badRequest"]["message"]
+    no_member = await create(clouds, {"size": 1})
+    assert no_member.status_code == 400
+    assert "'volume'" in no_member.json()["badRequest"]["message"]
+    assert cloud(clouds, "Pod1").bodies == []
+    assert cloud(clouds, "Pod2").bodies == []
+
+
+async def test_from_snapshot_or_volume_goes_to_its_pod_or_409(clouds: Bed) -> None:
+    two = cloud(clouds, "Pod2")
+    source = two.add_volume("src")
+    snapshot = two.add_snapshot(source["id"])
+    for field, value in (("snapshot_id", snapshot["id"]), ("source_volid", source["id"])):
+        made = await create(clouds, {"volume": {"size": 1, field: value}})
+        assert made.status_code == 202, made.text
+        assert made.json()["volume"]["availability_zone"] == "az2"
+        assert two.bodies[-1]["volume"][field] == value
+        refused = await create(clouds, {"volume": {"size": 1, field: value, "availability_zone": "az1"}})
+        assert refused.status_code == 409
+        message = refused.json()["conflictingRequest"]["message"]
+        assert value in message
+        assert "az2" in message
+        assert "az1" in message
+    missing = await create(clouds, {"volume": {"size": 1, "snapshot_id": "nope"}})
+    assert missing.status_code == 404
+    assert missing.json()["itemNotFound"]["message"] == "Snapshot nope could not be found."
+
+
+async def test_from_an_image_the_pod_must_have(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    two.images[IMAGE] = {"id": IMAGE, "name": "only-in-pod2"}
+    refused = await create(clouds, {"volume": {"size": 1, "imageRef": IMAGE, "availability_zone": "az1"}})
+    assert refused.status_code == 409
+    message = refused.json()["conflictingRequest"]["message"]
+    assert IMAGE in message
+    assert "az1" in message
+    assert "az2" in message
+    assert one.bodies == []
+    made = await create(clouds, {"volume": {"size": 1, "imageRef": IMAGE, "availability_zone": "az2"}})
+    assert made.status_code == 202
+    assert two.bodies[-1]["volume"]["imageRef"] == IMAGE
+    nowhere = await create(clouds, {"volume": {"size": 1, "imageRef": "8a0f3c53-7c6c-4d1c-a6f3-7f1c1c1c1c1c"}})
+    assert nowhere.status_code == 400
+    assert "image" in nowhere.json()["badRequest"]["message"]
+
+
+async def test_a_type_given_by_id_is_sent_by_name(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    made = await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)
+    assert made.status_code == 200
+    gold = made.json()["volume_type"]["id"]
+    assert one.type_named("gold") is not None
+    assert one.type_named("gold") == one.types[gold]
+    in_two = two.type_named("gold")
+    assert in_two is not None
+    assert in_two["id"] != gold
+    volume = await create(clouds, {"volume": {"size": 1, "volume_type": gold, "availability_zone": "az2"}})
+    assert volume.status_code == 202, volume.text
+    assert two.bodies[-1]["volume"]["volume_type"] == "gold"
+
+
+async def test_type_writes_reach_every_pod_under_its_own_id(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    gold = (await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)).json()[
+        "volume_type"
+    ]["id"]
+    specs = await clouds.http.post(f"{V3}/types/{gold}/extra_specs", json={"extra_specs": {"k": "v"}}, headers=ADMIN)
+    assert specs.status_code == 200
+    for pod in (one, two):
+        found = pod.type_named("gold")
+        assert found is not None
+        assert found["extra_specs"] == {"k": "v"}
+    listed = await clouds.http.get(f"{V3}/types", headers=MEMBER)
+    assert {t["id"] for t in listed.json()["volume_types"]} == set(one.types)
+    deleted = await clouds.http.delete(f"{V3}/types/{gold}", headers=ADMIN)
+    assert deleted.status_code == 202
+    assert one.type_named("gold") is None
+    assert two.type_named("gold") is None
+    again = await clouds.http.delete(f"{V3}/types/{gold}", headers=ADMIN)
+    assert again.status_code == 404
+
+
+async def test_show_update_delete_and_actions_by_routing_or_adoption(clouds: Bed) -> None:
+    two = cloud(clouds, "Pod2")
+    volume = two.add_volume("made-behind-atolls-back")
+    path = f"{V3}/volumes/{volume['id']}"
+    shown = await clouds.http.get(path, headers=MEMBER)
+    assert shown.status_code == 200
+    assert shown.json()["volume"]["availability_zone"] == "az2"
+    assert await routed_pod(clouds, volume["id"], "volume") == "Pod2"
+    renamed = await clouds.http.put(path, json={"volume": {"name": "new"}}, headers=MEMBER)
+    assert renamed.json()["volume"]["name"] == "new"
+    for action in ({"os-extend": {"new_size": 2}}, {"os-set_bootable": {"bootable": True}}):
+        answered = await clouds.http.post(f"{path}/action", json=action, headers=MEMBER)
+        assert answered.status_code == 202
+        assert two.bodies[-1] == action
+    assert (await clouds.http.get(f"{path}/nonsense", headers=MEMBER)).status_code == 404
+    assert (await clouds.http.delete(path, headers=MEMBER)).status_code == 202
+    assert await routed_pod(clouds, volume["id"], "volume") is None
+    gone = await clouds.http.get(path, headers=MEMBER)
+    assert gone.status_code == 404
+    assert gone.json()["itemNotFound"]["message"] == f"Volume {volume['id']} could not be found."
+
+
+async def test_project_id_in_the_path_is_the_same_route(clouds: Bed) -> None:
+    volume = cloud(clouds, "Pod1").add_volume("v")
+    shown = await clouds.http.get(f"{V3}/project-a/volumes/{volume['id']}", headers=MEMBER)
+    assert shown.status_code == 200
+    assert shown.json()["volume"]["id"] == volume["id"]
+
+
+async def test_lists_merge_both_pods_page_by_page(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    made = [pod.add_volume(f"v{i}", size=i % 3 + 1) for i, pod in enumerate([one, two, one, two, two])]
+    for sort, key in (("created_at:desc", None), ("name:asc", "name"), ("size:desc,id:asc", "size")):
+        whole = (await clouds.http.get(f"{V3}/volumes/detail", params={"sort": sort}, headers=MEMBER)).json()
+        if key == "name":
+            assert [v["name"] for v in whole["volumes"]] == sorted(v["name"] for v in made)
+        elif key == "size":
+            expected = sorted(made, key=lambda v: (-v["size"], v["id"]))
+            assert [v["id"] for v in whole["volumes"]] == [v["id"] for v in expected]
+        else:
+            assert [v["id"] for v in whole["volumes"]] == [v["id"] for v in reversed(made)]
+        assert {v["availability_zone"] for v in whole["volumes"]} == {"az1", "az2"}
+        paged: list[str] = []
+        url: str | None = f"{V3}/volumes?limit=2&sort={sort}"
+        while url:
+            page = (await clouds.http.get(url, headers=MEMBER)).json()
+            assert len(page["volumes"]) <= 2
+            assert all(set(v) == {"id", "links", "name"} for v in page["volumes"])
+            paged += [v["id"] for v in page["volumes"]]
+            url = next((link["href"] for link in page.get("volumes_links", [])), None)
+            assert url is None or "/volumes?" in url
+        assert paged == [v["id"] for v in whole["volumes"]], sort
+    after = await clouds.http.get(f"{V3}/volumes/detail", params={"marker": made[2]["id"]}, headers=MEMBER)
+    assert [v["id"] for v in after.json()["volumes"]] == [made[1]["id"], made[0]["id"]]
+
+
+async def test_snapshots_go_to_their_volumes_pod(clouds: Bed) -> None:
+    two = cloud(clouds, "Pod2")
+    volume = two.add_volume("v")
+    made = await clouds.http.post(f"{V3}/snapshots", json={"snapshot": {"volume_id": volume["id"]}}, headers=MEMBER)
+    assert made.status_code == 202, made.text
+    snapshot_id = made.json()["snapshot"]["id"]
+    assert snapshot_id in two.snapshots
+    assert await routed_pod(clouds, snapshot_id, "snapshot") == "Pod2"
+    cloud(clouds, "Pod1").add_snapshot("other")
+    listed = (await clouds.http.get(f"{V3}/snapshots/detail", headers=MEMBER)).json()["snapshots"]
+    assert len(listed) == 2
+    assert snapshot_id in {s["id"] for s in listed}
+    assert (await clouds.http.get(f"{V3}/snapshots/{snapshot_id}", headers=MEMBER)).status_code == 200
+    assert (await clouds.http.delete(f"{V3}/snapshots/{snapshot_id}", headers=MEMBER)).status_code == 202
+    assert snapshot_id not in two.snapshots
+    no_volume = await clouds.http.post(f"{V3}/snapshots", json={"snapshot": {"name": "x"}}, headers=MEMBER)
+    assert no_volume.status_code == 400
+    assert "volume_id" in no_volume.json()["badRequest"]["message"]
+    unknown = await clouds.http.post(f"{V3}/snapshots", json={"snapshot": {"volume_id": "nope"}}, headers=MEMBER)
+    assert unknown.status_code == 404
+    assert unknown.json()["itemNotFound"]["message"] == "Volume nope could not be found."
+
+
+async def test_availability_zones_are_atolls(clouds: Bed) -> None:
+    zones = (await clouds.http.get(f"{V3}/os-availability-zone", headers=MEMBER)).json()
+    assert zones == {
+        "availabilityZoneInfo": [
+            {"zoneName": "az1", "zoneState": {"available": True}},
+            {"zoneName": "az2", "zoneState": {"available": True}},
+        ]
+    }
+
+
+async def test_attaching_a_volume_of_another_pod_is_409(clouds: Bed) -> None:
+    server = clouds.pods["Pod1"].add("vm")
+    volume = cloud(clouds, "Pod2").add_volume("v")
+    body = {"volumeAttachment": {"volumeId": volume["id"]}}
+    refused = await clouds.http.post(
+        f"/compute/v2.1/servers/{server['id']}/os-volume_attachments", json=body, headers=MEMBER
+    )
+    assert refused.status_code == 409
+    message = refused.json()["conflictingRequest"]["message"]
+    assert volume["id"] in message
+    assert "different pods" in message
+    assert clouds.pods["Pod1"].bodies == []
+    here = cloud(clouds, "Pod1").add_volume("here")
+    body = {"volumeAttachment": {"volumeId": here["id"]}}
+    attached = await clouds.http.post(
+        f"/compute/v2.1/servers/{server['id']}/os-volume_attachments", json=body, headers=MEMBER
+    )
+    assert attached.status_code == 200
+
+
+async def test_the_az_filter_asks_that_azs_pods_by_their_own_az_name(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    in_one, in_two = one.add_volume("one"), two.add_volume("two")
+    for az, pod, volume, sent in (("az1", one, in_one, None), ("az2", two, in_two, "zone-b")):
+        other = two if pod is one else one
+        seen_before = len(other.seen)
+        listed = await clouds.http.get(f"{V3}/volumes/detail", params={"availability_zone": az}, headers=MEMBER)
+        assert [v["id"] for v in listed.json()["volumes"]] == [volume["id"]]
+        assert listed.json()["volumes"][0]["availability_zone"] == az
+        asked = [s for s in pod.seen if s["path"] == "/v3/volumes/detail"][-1]
+        assert (f"availability_zone={sent}" in asked["query"]) is (sent is not None)
+        assert "availability_zone" not in asked["query"] or sent is not None
+        assert not [s for s in other.seen[seen_before:] if s["path"] == "/v3/volumes/detail"]
+    nowhere = await clouds.http.get(f"{V3}/volumes/detail", params={"availability_zone": "az9"}, headers=MEMBER)
+    assert nowhere.json()["volumes"] == []
+
+
+async def test_volumes_show_the_type_ids_atoll_shows(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    made = await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)
+    gold = made.json()["volume_type"]["id"]
+    in_two = two.type_named("gold")
+    assert in_two is not None
+    created = await create(clouds, {"volume": {"size": 1, "volume_type": "gold", "availability_zone": "az2"}})
+    volume = created.json()["volume"]
+    assert two.volumes[volume["id"]]["volume_type_id"] == in_two["id"]
+    assert volume["volume_type_id"] == gold
+    shown = (await clouds.http.get(f"{V3}/volumes/{volume['id']}", headers=MEMBER)).json()["volume"]
+    assert (shown["volume_type"], shown["volume_type_id"]) == ("gold", gold)
+    one.add_volume("default-in-one")
+    listed = (await clouds.http.get(f"{V3}/volumes/detail", headers=MEMBER)).json()["volumes"]
+    default = one.type_named("__DEFAULT__")
+    assert default is not None
+    assert sorted((v["volume_type"], v["volume_type_id"]) for v in listed) == sorted(
+        [("gold", gold), ("__DEFAULT__", default["id"])]
+    )
+    by_id = await clouds.http.get(f"{V3}/types/{shown['volume_type_id']}", headers=MEMBER)
+    assert by_id.json()["volume_type"]["name"] == "gold"
+
+
+async def test_a_pod_that_does_not_answer_gives_a_flagged_partial_list(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    here = one.add_volume("here")
+    two.add_volume("there")
+    two.hanging.add("/v3/volumes/detail")
+    listed = await clouds.http.get(f"{V3}/volumes/detail", headers=MEMBER)
+    assert listed.status_code == 200
+    assert listed.headers["atoll-partial-pods"] == "Pod2"
+    assert [v["id"] for v in listed.json()["volumes"]] == [here["id"]]
+
+
+async def test_an_attachment_for_a_server_of_another_pod_is_409(clouds: Bed) -> None:
+    server = clouds.pods["Pod1"].add("vm")
+    assert (await clouds.http.get(f"/compute/v2.1/servers/{server['id']}", headers=MEMBER)).status_code == 200
+    there = cloud(clouds, "Pod2").add_volume("there")
+    body = {"attachment": {"volume_uuid": there["id"], "instance_uuid": server["id"], "connector": None}}
+    refused = await clouds.http.post(f"{V3}/attachments", json=body, headers=MEMBER)
+    assert refused.status_code == 409
+    assert "different pods" in refused.json()["conflictingRequest"]["message"]
+    assert not [s for s in clouds.pods["Pod2"].seen if s["path"] == "/v3/attachments"]
+    here = cloud(clouds, "Pod1").add_volume("here")
+    body["attachment"]["volume_uuid"] = here["id"]
+    attached = await clouds.http.post(f"{V3}/attachments", json=body, headers=MEMBER)
+    assert attached.json()["attachment"]["volume_id"] == here["id"]
+    assert cloud(clouds, "Pod1").bodies[-1]["volume_uuid"] == here["id"]
+
+
+async def test_services_of_every_pod_in_atolls_azs(clouds: Bed) -> None:
+    for name in clouds.pods:
+        service = {"binary": "cinder-volume", "host": f"{name}-host@lvm", "zone": "nova", "status": "enabled"}
+        cloud(clouds, name).services.append(service)
+    listed = (await clouds.http.get(f"{V3}/os-services", headers=ADMIN)).json()["services"]
+    assert sorted((s["host"], s["zone"]) for s in listed) == [("Pod1-host@lvm", "az1"), ("Pod2-host@lvm", "az2")]
+
+
+async def test_transfers_are_made_in_the_volumes_pod_and_found_there(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    one.add_volume("elsewhere")
+    volume = two.add_volume("to-give")
+    base = f"{V3}/os-volume-transfer"
+    made = await clouds.http.post(base, json={"transfer": {"volume_id": volume["id"]}}, headers=MEMBER)
+    assert made.status_code == 202
+    transfer = made.json()["transfer"]
+    assert list(two.transfers) == [transfer["id"]]
+    assert one.transfers == {}
+    listed = await clouds.http.get(f"{base}/detail", headers=MEMBER)
+    assert [t["id"] for t in listed.json()["transfers"]] == [transfer["id"]]
+    shown = await clouds.http.get(f"{base}/{transfer['id']}", headers=MEMBER)
+    assert shown.json()["transfer"]["volume_id"] == volume["id"]
+    accepted = await clouds.http.post(
+        f"{base}/{transfer['id']}/accept", json={"accept": {"auth_key": "secret"}}, headers=READER_B
+    )
+    assert accepted.status_code == 202
+    assert two.transfers == {}
+    again = await clouds.http.post(
+        f"{base}/{transfer['id']}/accept", json={"accept": {"auth_key": "secret"}}, headers=READER_B
+    )
+    assert again.status_code == 404
+    assert again.json()["itemNotFound"]["message"] == f"Transfer {transfer['id']} could not be found."
