@@ -1,0 +1,71 @@
+"""The sync job types: a parent `sync` per request, and one child type per resource type.
+
+A child's ordering key is (type, target, resource): two syncs of one resource to one
+pod run one after the other, in the order they were asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
+from atoll.jobs.outcomes import Outcome, TemporaryError
+from atoll.sync import flavor, image, keypair, secgroup
+from atoll.sync.calls import PodCalls
+from atoll.sync.task import SyncTask
+
+PARENT = "sync"
+CHILD_RESOURCE = ("resource_type", "resource", "source", "target", "force", "user_id")
+Sync = Callable[[PodCalls, SyncTask], Awaitable[Outcome]]
+SYNCS: Mapping[str, Sync] = {
+    "keypair": keypair.sync,
+    "flavor": flavor.sync,
+    "security_group": secgroup.sync,
+    "image": image.sync,
+}
+RESOURCE_TYPES = tuple(SYNCS)
+
+
+def child_type_name(resource_type: str) -> str:
+    return f"sync_{resource_type}"
+
+
+def task_of(run: JobRun) -> SyncTask:
+    r = run.resource
+    return SyncTask(
+        resource_type=str(r["resource_type"]),
+        resource=str(r["resource"]),
+        source=str(r["source"]),
+        target=str(r["target"]),
+        force=bool(r["force"]),
+        project_id=str(run.project_id),
+        user_id=str(r["user_id"]),
+        progress=dict(run.progress),
+        checkpoint=run.checkpoint,
+    )
+
+
+def _handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[Outcome]]:
+    async def handle(run: JobRun) -> Outcome:
+        if calls is None:
+            raise TemporaryError("This process has no [service_auth] credentials to reach the pods.", 60.0)
+        return await sync(calls, task_of(run))
+
+    return handle
+
+
+def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[JobType]:
+    """The parent type and the child types; `calls` None in a process that only enqueues."""
+    parent = JobType(PARENT, ("request",), description="One os-sync request; its status is its parts'.")
+    children = [
+        JobType(
+            child_type_name(name),
+            CHILD_RESOURCE,
+            _handler(calls, sync),
+            key_template="sync:{resource_type}:{target}:{resource}",
+            retry=retry,
+            description=f"Copy one {name} from its source pod to one target pod.",
+        )
+        for name, sync in SYNCS.items()
+    ]
+    return [parent, *children]

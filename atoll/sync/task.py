@@ -1,0 +1,49 @@
+"""What one child job of a sync does, read from its resource: plain data, so any worker resumes it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from atoll.jobs.declarations import Checkpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncTask:
+    resource_type: str
+    resource: str
+    """The name (keypair, flavor, security group) or id (flavor, security group, image) asked for."""
+    source: str
+    target: str
+    force: bool
+    project_id: str
+    user_id: str
+    progress: dict[str, Any]
+    """The job's last checkpoint, updated in place as this run records more."""
+    checkpoint: Checkpoint
+
+    @property
+    def created(self) -> bool:
+        """This job created the target's copy itself (a retry converges it, force or not)."""
+        return bool(self.progress.get("created"))
+
+    async def mark_created(self, **more: Any) -> None:
+        """Record (before anything else happens to it) that this job made the target's copy."""
+        self.progress.update(more, created=True)
+        await self.checkpoint(dict(self.progress))
+
+    @property
+    def may_change(self) -> bool:
+        return self.force or self.created
+
+
+def differences(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[str]:
+    """`field: target value != source value` for each field that differs, in `want`'s order, then
+    the fields only the target has."""
+    changed = [f"{k}: {have.get(k)!r} != {v!r}" for k, v in want.items() if have.get(k) != v]
+    return changed + [f"{k}: {v!r} != None" for k, v in have.items() if k not in want]
+
+
+def differ_reason(kind: str, name: str, target: str, diffs: list[str]) -> str:
+    return f"{kind} {name} differs in {target} (target != source): {'; '.join(diffs)}. Sync with force to overwrite it."
