@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import httpx
+import walkthrough  # tools/demo, next to this script
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
@@ -71,10 +72,11 @@ def main() -> None:
             pods = wait_for(http, victim, status)
             print(f"atoll-engine's health probe: {victim} {seen} after {time.monotonic() - started:.1f}s:")
             show(pods)
+    walkthrough.walk(state)
     print(
         "\nEverything is still running. Try:\n"
         f"  export OS_CLIENT_CONFIG_FILE={state['clouds_yaml']}\n"
-        f"  {state['client_venv']}/bin/openstack --os-cloud testbed-demo --os-region-name Pod1 server list\n"
+        f"  {state['client_venv']}/bin/openstack --os-cloud testbed-demo --os-region-name RegionOne server list\n"
         f'  curl -s -H "X-Auth-Token: $({state["client_venv"]}/bin/openstack --os-cloud testbed-admin '
         f'token issue -f value -c id)" {state["atoll_url"]}/v1.0/pods\n'
         "Stop it all with: scripts/testbed down"
