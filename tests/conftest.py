@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -107,7 +109,8 @@ def token(roles: tuple[str, ...], project: str = "project-a", user: str = "user-
     return TokenInfo(
         user_id=user,
         project_id=project,
-        domain_id="default",
+        domain_id=None,
+        project_domain_id="default",
         roles=roles,
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
     )
@@ -131,6 +134,40 @@ class FakeValidator:
         if token not in self.TOKENS:
             raise Unauthorized(AUTH_REQUIRED)
         return self.TOKENS[token]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _garbage_collected_at_the_end() -> Iterator[None]:
+    """Collect the garbage once the session's fixtures are closed.
+
+    `filterwarnings = error` fails a test whose leaked file or socket is freed while it runs;
+    one in a reference cycle is freed only by the collector, often after the session, where
+    nobody hears its ResourceWarning. Collected here, it fails the last test's teardown.
+    """
+    yield
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _httpx_clients_are_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves open an httpx client it (or its function-scoped fixtures) made.
+
+    A client on `httpx.MockTransport` holds no socket, so Python never warns about it; it still
+    stands for a pool that a real transport would leak. Clients of wider-scoped fixtures are made
+    before this fixture starts watching.
+    """
+    opened: list[httpx.Client | httpx.AsyncClient] = []
+    for cls in (httpx.Client, httpx.AsyncClient):
+        init = cls.__init__
+
+        def watched(self: Any, *args: Any, _init: Any = init, **kwargs: Any) -> None:
+            _init(self, *args, **kwargs)
+            opened.append(self)
+
+        monkeypatch.setattr(cls, "__init__", watched)
+    yield
+    left_open = [client for client in opened if not client.is_closed]
+    assert not left_open, f"the test left {len(left_open)} httpx client(s) open: {left_open}"
 
 
 ADMIN = {"X-Auth-Token": "admin"}

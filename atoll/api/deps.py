@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from atoll.context import RequestContext
 from atoll.core.errors import InvalidInput, Unauthorized
+from atoll.core.tasks import BackgroundTasks
+from atoll.inventory import ResourceView
+from atoll.jobs.declarations import JobTypes
 from atoll.pods.directory import PodDirectory
 from atoll.policy import Authorizer
 
@@ -21,7 +24,10 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     authorizer: Authorizer
     directory: PodDirectory | None
-    discovery_timeout: float
+    background: BackgroundTasks
+    job_types: JobTypes = dataclasses.field(default_factory=JobTypes)
+    resource_view: ResourceView | None = None
+    """The global view of a project's resources; None without service credentials."""
 
 
 def _services(request: Request) -> Services:

@@ -8,8 +8,9 @@ build their own.
 from __future__ import annotations
 
 from oslo_config import cfg
+from oslo_policy import opts as policy_opts
 
-from atoll.conf import api, auth, database, engine, paths
+from atoll.conf import api, auth, database, engine, gateway, jobs, paths
 
 CONF = cfg.CONF
 
@@ -20,6 +21,9 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     database.register_opts(conf)
     engine.register_opts(conf)
     auth.register_opts(conf)
+    jobs.register_opts(conf)
+    policy_opts.set_defaults(conf)  # [oslo_policy] exists before the first check, so it can be set
+    gateway.register_opts(conf)
 
 
 def new_config(args: list[str] | None = None, default_config_files: list[str] | None = None) -> cfg.ConfigOpts:

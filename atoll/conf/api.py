@@ -21,6 +21,14 @@ OPTS = [
         min=1,
         help="The largest page a list call returns; a larger `limit` is reduced to this.",
     ),
+    cfg.FloatOpt(
+        "policy_check_interval",
+        default=5.0,
+        min=0,
+        help="Seconds between two looks at the policy files ([oslo_policy] policy_file and policy_dirs); "
+        "a change takes effect at the next look, and requests never read the files. "
+        "0 loads them once, at start.",
+    ),
     cfg.StrOpt(
         "public_url",
         help="Base URL clients use to reach Atoll, for links in responses. Defaults to the URL of the request.",

@@ -32,7 +32,14 @@ AUTHTOKEN_OPTS = [
         "(never past its expiry). 0 disables the cache; a revoked token is rejected "
         "at the latest this long after its revocation.",
     ),
-    cfg.IntOpt("token_cache_size", default=10000, min=1, help="Tokens kept in the validation cache."),
+    cfg.IntOpt("token_cache_size", default=10000, min=1, help="Valid tokens kept in the validation cache."),
+    cfg.IntOpt(
+        "token_negative_cache_size",
+        default=1000,
+        min=1,
+        help="Invalid tokens remembered (for token_cache_time), apart from the valid ones so that "
+        "made-up tokens cannot push valid ones out of the cache.",
+    ),
     cfg.FloatOpt("http_timeout", default=10.0, min=0.1, help="Seconds to wait for Keystone."),
 ]
 

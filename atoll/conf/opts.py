@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from atoll.conf import api, auth, database, engine, paths
+from atoll.conf import api, auth, database, engine, gateway, jobs, paths
 
 
 def list_opts() -> list[tuple[cfg.OptGroup | str, list[cfg.Opt]]]:
@@ -13,6 +13,8 @@ def list_opts() -> list[tuple[cfg.OptGroup | str, list[cfg.Opt]]]:
         (api.GROUP, list(api.OPTS)),
         (database.GROUP, list(database.OPTS)),
         (engine.GROUP, list(engine.OPTS)),
+        (jobs.GROUP, list(jobs.OPTS)),
+        (gateway.GROUP, list(gateway.OPTS)),
         (auth.AUTHTOKEN_GROUP, auth.AUTHTOKEN_OPTS + auth.keystoneauth_opts()),
         (auth.SERVICE_AUTH_GROUP, auth.SERVICE_AUTH_OPTS + auth.keystoneauth_opts()),
     ]

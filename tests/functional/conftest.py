@@ -28,7 +28,11 @@ def keystone_token(auth_url: str, creds: dict[str, Any]) -> str:
         user_domain_id="default",
         project_domain_id="default",
     )
-    return str(session.Session(auth=auth).get_token())
+    sess = session.Session(auth=auth)
+    try:
+        return str(sess.get_token())
+    finally:
+        sess.close()
 
 
 def free_port() -> int:
