@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
+import os
 from typing import Any
 
 from atoll.types import ProjectId, RequestId, UserId
 
 
 def new_request_id() -> RequestId:
-    return RequestId(f"req-{uuid.uuid4()}")
+    """`req-<uuid4>`, formatted straight from 16 random bytes (one per request: uuid.uuid4()
+    builds and formats a UUID object, a few µs of the gateway hop's budget)."""
+    h = os.urandom(16).hex()
+    return RequestId(f"req-{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
 
 
 @dataclasses.dataclass(frozen=True)

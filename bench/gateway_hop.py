@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -303,6 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", metavar="FILE", help="run atoll-api under py-spy, collapsed stacks to FILE")
     parser.add_argument("--serve-pod", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_pod:
@@ -319,7 +321,11 @@ def main() -> None:
             env = {**os.environ, "ATOLL_BENCH_DB": db, "PYTHONPATH": str(ROOT)}
             uvicorn = [sys.executable, "-m", "uvicorn", "bench.gateway_hop:atoll_app", "--factory"]
             uvicorn += ["--port", str(atoll_port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
-            procs.append(subprocess.Popen([*uvicorn, "--log-level", "warning"], env=env, cwd=ROOT))
+            uvicorn += ["--log-level", "warning"]
+            if args.profile:
+                spy = str(pathlib.Path(sys.executable).with_name("py-spy"))
+                uvicorn = [spy, "record", "-f", "raw", "-r", "400", "-o", args.profile, "--", *uvicorn]
+            procs.append(subprocess.Popen(uvicorn, env=env, cwd=ROOT))
             asyncio.run(wait_up(pod_url + "/"))
             asyncio.run(wait_up(f"http://127.0.0.1:{atoll_port}/compute/"))
             path = f"/servers/{SERVER_ID}"
@@ -336,7 +342,7 @@ def main() -> None:
             print(f"gateway's own Python, in-process with an instant pod client: {cpu * 1e6:.0f} µs CPU per call")
         finally:
             for proc in procs:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
                 proc.wait(timeout=10)
 
 

@@ -24,7 +24,7 @@ from atoll.gateway.router import Router
 from atoll.gateway.services import COMPUTE, SERVICES, Service, service_for
 from atoll.openstack.keystone import TokenValidator
 from atoll.pods.microversions import VersionRange
-from atoll.pods.registry import PodRegistry
+from atoll.pods.registry import PodRegistry, PodSnapshot
 from atoll.web.auth import AuthMiddleware, public_paths
 from atoll.web.request_id import RequestIdMiddleware
 
@@ -57,12 +57,20 @@ class GatewayApp:
         self.conf = conf
         self.registry = registry
         self.routers = routers
+        # service -> (the snapshot it was computed from, the range): the pods change far
+        # more rarely than they are asked, and a new snapshot is a new object.
+        self._offered: dict[str, tuple[PodSnapshot, VersionRange]] = {}
 
     async def offered(self, service: Service) -> VersionRange | None:
         if service.microversion is None:
             return None
         snapshot = await self.registry.snapshot()
-        return microversion.advertised(service, snapshot.pods)
+        cached = self._offered.get(service.name)
+        if cached is not None and cached[0] is snapshot:
+            return cached[1]
+        offered = microversion.advertised(service, snapshot.pods)
+        self._offered[service.name] = (snapshot, offered)
+        return offered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         service = service_for(scope["path"])

@@ -21,6 +21,7 @@ class Gateway:
     forwarder: Forwarder
     routings: RoutingStore
     scheduler: Scheduler
+    _central: tuple[str, PodInfo] | None = dataclasses.field(default=None, init=False, repr=False)
 
     async def pods(self) -> PodSnapshot:
         return await self.registry.snapshot()
@@ -34,7 +35,9 @@ class Gateway:
         url = self.conf.gateway.central_neutron_url
         if not url:
             return None
-        return PodInfo(
+        if self._central is not None and self._central[0] == url:
+            return self._central[1]
+        pod = PodInfo(
             pod_id=PodId("central-neutron"),
             region_name=RegionName("central Neutron"),
             az_name="",
@@ -43,3 +46,5 @@ class Gateway:
             endpoints={"network": url},
             status=PodStatus.UP,
         )
+        self._central = (url, pod)
+        return pod

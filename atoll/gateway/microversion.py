@@ -73,14 +73,25 @@ def negotiate(service: Service, asked: str | None, offered: VersionRange) -> API
 
 def pod_headers(service: Service, version: APIVersion) -> dict[str, str]:
     """What the pod is sent: the version, explicitly, in every header the service reads."""
-    headers = {HEADER: f"{service.microversion} {version}"}
-    if service.legacy_header:
-        headers[service.legacy_header] = str(version)
-    return headers
+    return dict(_pod_headers(service.microversion, service.legacy_header, version))
 
 
 def echo_headers(service: Service, version: APIVersion) -> list[tuple[bytes, bytes]]:
     """The headers the service answers with, for replies Atoll composes itself."""
-    pairs = [(k.lower().encode(), v.encode()) for k, v in pod_headers(service, version).items()]
-    vary = ", ".join([HEADER, *([service.legacy_header] if service.legacy_header else [])])
-    return [*pairs, (b"vary", vary.encode())]
+    return list(_echo_headers(service.microversion, service.legacy_header, version))
+
+
+# Every proxied call needs these; the few (service, version) pairs in use are built once.
+@functools.lru_cache(maxsize=256)
+def _pod_headers(name: str | None, legacy: str | None, version: APIVersion) -> tuple[tuple[str, str], ...]:
+    headers = [(HEADER, f"{name} {version}")]
+    if legacy:
+        headers.append((legacy, str(version)))
+    return tuple(headers)
+
+
+@functools.lru_cache(maxsize=256)
+def _echo_headers(name: str | None, legacy: str | None, version: APIVersion) -> tuple[tuple[bytes, bytes], ...]:
+    pairs = [(k.lower().encode(), v.encode()) for k, v in _pod_headers(name, legacy, version)]
+    vary = ", ".join([HEADER, *([legacy] if legacy else [])])
+    return (*pairs, (b"vary", vary.encode()))

@@ -10,6 +10,7 @@ service rewrites both, and the image links Nova writes with Glance's root too.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -18,6 +19,7 @@ from atoll.pods.info import PodInfo
 _VERSION_SEGMENT = re.compile(r"/v\d+(?:\.\d+)?$")
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of pod URLs, asked on every proxied call
 def service_root(url: str) -> str:
     return _VERSION_SEGMENT.sub("", url.rstrip("/"))
 

@@ -135,6 +135,7 @@ class AiohttpPodClient:
         self.name = name
         self.limits = limits
         self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(total=limits.timeout, connect=limits.connect_timeout)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -161,9 +162,9 @@ class AiohttpPodClient:
         timeout: float | None = None,
     ) -> PodResponse:
         data = json.dumps(json_body).encode() if json_body is not None else body
-        limit = aiohttp.ClientTimeout(
-            total=timeout if timeout is not None else self.limits.timeout, connect=self.limits.connect_timeout
-        )
+        limit = self._timeout
+        if timeout is not None:
+            limit = aiohttp.ClientTimeout(total=timeout, connect=self.limits.connect_timeout)
         sent = _headers(token, request_id, headers, json_body is not None)
         with self._errors(limit.total):
             async with self._client().request(

@@ -4,6 +4,7 @@ the API version ranges read from its services."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 
@@ -27,6 +28,7 @@ SERVICE_TYPES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of catalog URLs, asked on every proxied call
 def base_url(url: str) -> str:
     """A catalog URL without a trailing project id and slash."""
     return _TRAILING_PROJECT.sub("", url).rstrip("/")

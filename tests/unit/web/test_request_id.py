@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from atoll.api.app import create_app
+from atoll.context import new_request_id
 from atoll.openstack.keystone import TokenInfo
 from atoll.web.request_id import global_request_id
 from tests.conftest import ADMIN, MEMBER
@@ -78,3 +79,13 @@ async def test_a_crash_is_a_500_fault_with_the_request_id(
     assert request_id in message
     assert "boom" not in message
     assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+def test_new_request_ids_are_distinct_version_4_uuids() -> None:
+    ids = [new_request_id() for _ in range(200)]
+    assert len(set(ids)) == 200
+    for request_id in ids:
+        parsed = uuid.UUID(request_id.removeprefix("req-"))
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert f"req-{parsed}" == request_id
+        assert global_request_id({"headers": [(b"x-openstack-request-id", request_id.encode())]}) == request_id
