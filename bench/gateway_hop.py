@@ -1,19 +1,33 @@
-"""What does the gateway hop cost? `GET /servers/{id}` through atoll-api vs straight to the pod.
+"""What does the gateway hop cost? The same calls through atoll-api and straight to the pod.
 
-Three processes on loopback: a pod (an aiohttp app answering a realistic Nova server
-document in about 45 µs, like the backend of design.md's measurements), atoll-api's
-gateway under uvicorn with uvloop and httptools (SQLite, the pod registered in az1,
-tokens accepted without Keystone so only the hop is measured), and this client. The same
-call is timed against both, interleaved round by round, at 1 and at 32 concurrent
-clients; prints p50/p99 latency, the added latency and throughput ratios. Not a test.
+Three processes on loopback: a pod (an aiohttp app answering realistic Nova and Cinder
+documents from memory, in about 45 µs, like the backend of design.md's measurements, plus
+a configurable latency), atoll-api's gateway under uvicorn with uvloop and httptools
+(SQLite, the pod registered in az1, tokens accepted without Keystone so only the hop is
+measured), and this client. Three calls:
 
-    .venv/bin/python bench/gateway_hop.py [--requests 2000] [--rounds 3]
+    show     GET /compute/v2.1/servers/{id}            (pod: /v2.1/servers/{id})
+    detail   GET /compute/v2.1/servers/detail          (pod: /v2.1/servers/detail, --detail servers;
+                                                        through Atoll: the merged-list path)
+    volume   GET /volume/v3/{project}/volumes/{id}     (pod: /v3/{project}/volumes/{id})
+
+each timed against both, interleaved round by round, at 1 and at 32 concurrent clients,
+for each pod latency of --latency-ms (0 is the raw microbenchmark, where the client, the
+pod and Atoll share the CPUs; 15 is about what a real Nova takes to show a server, which
+is what users see). Prints p50/p99 latency, the added latency, throughput ratios and
+atoll-api's CPU per call; then the gateway's own Python per call, in-process. Not a test.
+
+    .venv/bin/python bench/gateway_hop.py [--requests 2000] [--rounds 3] [--latency-ms 0,15]
+        [--calls show,detail,volume] [--workers 1] [--profile FILE]
+
+`--profile FILE` runs atoll-api under py-spy (`pip install py-spy`), collapsed stacks to FILE.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -27,22 +41,26 @@ import time
 from typing import Any
 
 import aiohttp
+import psutil
 from aiohttp import web
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SERVER_ID = "5c9d3b1e-8f7e-4a53-9d3c-2f0c3f6f1a10"
+VOLUME_ID = "0b7b8a52-2d4e-4c8f-9a43-6a3e1e2f5d11"
+PROJECT = "9a7c1e0d3b2f4a6e8c5d7f1a2b3c4d5e"  # a Keystone project id: 32 hex digits
 TOKEN = "bench-token"
+CLIENTS = (1, 32)
 
 
-def server_document(base: str) -> dict[str, Any]:
+def server_document(base: str, server_id: str = SERVER_ID, created: str = "2026-11-23T10:00:00Z") -> dict[str, Any]:
     return {
         "server": {
-            "id": SERVER_ID,
+            "id": server_id,
             "name": "bench-vm",
             "status": "ACTIVE",
-            "tenant_id": "project-a",
+            "tenant_id": PROJECT,
             "user_id": "user-a",
             "metadata": {},
             "hostId": "a" * 56,
@@ -59,7 +77,7 @@ def server_document(base: str) -> dict[str, Any]:
                 "original_name": "m1.tiny",
                 "extra_specs": {},
             },
-            "created": "2026-11-23T10:00:00Z",
+            "created": created,
             "updated": "2026-11-23T10:00:05Z",
             "addresses": {
                 "net1": [
@@ -74,8 +92,8 @@ def server_document(base: str) -> dict[str, Any]:
             "accessIPv4": "",
             "accessIPv6": "",
             "links": [
-                {"rel": "self", "href": f"{base}/v2.1/servers/{SERVER_ID}"},
-                {"rel": "bookmark", "href": f"{base}/servers/{SERVER_ID}"},
+                {"rel": "self", "href": f"{base}/v2.1/servers/{server_id}"},
+                {"rel": "bookmark", "href": f"{base}/servers/{server_id}"},
             ],
             "OS-DCF:diskConfig": "MANUAL",
             "progress": 0,
@@ -98,23 +116,99 @@ def server_document(base: str) -> dict[str, Any]:
     }
 
 
+def detail_document(base: str, count: int) -> dict[str, Any]:
+    """`count` servers in Nova's default order (created, then id, newest first)."""
+    servers = []
+    for i in range(count):
+        server_id = f"5c9d3b1e-8f7e-4a53-9d3c-{i:012x}"
+        created = (dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC) - dt.timedelta(minutes=i)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        servers.append(server_document(base, server_id, created)["server"])
+    return {"servers": servers}
+
+
+def volume_document(base: str) -> dict[str, Any]:
+    return {
+        "volume": {
+            "id": VOLUME_ID,
+            "name": "bench-volume",
+            "status": "available",
+            "size": 1,
+            "availability_zone": "nova",
+            "created_at": "2026-11-23T10:00:00.000000",
+            "updated_at": "2026-11-23T10:00:05.000000",
+            "attachments": [],
+            "bootable": "false",
+            "encrypted": False,
+            "description": None,
+            "volume_type": "lvmdriver-1",
+            "volume_type_id": "c4b1f3a2-1111-4a53-9d3c-2f0c3f6f1a10",
+            "snapshot_id": None,
+            "source_volid": None,
+            "metadata": {},
+            "multiattach": False,
+            "replication_status": None,
+            "consistencygroup_id": None,
+            "group_id": None,
+            "provider_id": None,
+            "service_uuid": None,
+            "shared_targets": True,
+            "cluster_name": None,
+            "user_id": "user-a",
+            "os-vol-tenant-attr:tenant_id": PROJECT,
+            "os-vol-host-attr:host": None,
+            "os-vol-mig-status-attr:migstat": None,
+            "os-vol-mig-status-attr:name_id": None,
+            "volume_image_metadata": {},
+            "links": [
+                {"rel": "self", "href": f"{base}/v3/{PROJECT}/volumes/{VOLUME_ID}"},
+                {"rel": "bookmark", "href": f"{base}/{PROJECT}/volumes/{VOLUME_ID}"},
+            ],
+        }
+    }
+
+
 # --- the pod ------------------------------------------------------------------------------
 
 
-def run_pod(port: int) -> None:
+def run_pod(port: int, detail: int) -> None:
     base = f"http://127.0.0.1:{port}"
-    body = json.dumps(server_document(base)).encode()
-    versions = json.dumps({"versions": [{"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": "2.1"}]})
+    show_body = json.dumps(server_document(base)).encode()
+    detail_body = json.dumps(detail_document(base, detail)).encode()
+    volume_body = json.dumps(volume_document(base)).encode()
+    versions = json.dumps(
+        {
+            "versions": [
+                {"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": "2.1"},
+                {"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0"},
+            ]
+        }
+    )
+    latency = [0.0]
 
-    async def show(_request: web.Request) -> web.Response:
-        return web.Response(body=body, content_type="application/json")
+    def answer(body: bytes) -> Any:
+        async def handler(_request: web.Request) -> web.Response:
+            if latency[0]:
+                await asyncio.sleep(latency[0])
+            return web.Response(body=body, content_type="application/json")
+
+        return handler
 
     async def root(_request: web.Request) -> web.Response:
         return web.Response(text=versions, content_type="application/json")
 
+    async def set_latency(request: web.Request) -> web.Response:
+        latency[0] = float(request.query["ms"]) / 1000
+        return web.Response(status=204)
+
     app = web.Application()
     app.router.add_get("/", root)
-    app.router.add_get("/v2.1/servers/{id}", show)
+    app.router.add_put("/bench/latency", set_latency)
+    app.router.add_get("/v2.1/servers/detail", answer(detail_body))
+    app.router.add_get("/v2.1/servers/{id}", answer(show_body))
+    app.router.add_get("/v3/{project}/volumes/{id}", answer(volume_body))
+    app.router.add_get("/v3/volumes/{id}", answer(volume_body))
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -125,7 +219,7 @@ class AcceptingValidator:
     async def validate(self, token: str) -> Any:
         from atoll.openstack.keystone import TokenInfo
 
-        return TokenInfo("user-a", "project-a", "default", ("member", "reader"), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+        return TokenInfo("user-a", PROJECT, "default", ("member", "reader"), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 
 
 def atoll_app() -> Any:
@@ -152,7 +246,8 @@ async def prepare_db(url: str, pod_url: str) -> None:
         pod = await pods_db.create(session, region_name="Pod1", az_name="az1")
         now = dt.datetime.now(dt.UTC)
         [state] = await pods_db.list_states(session, [pod.pod_id])
-        await pods_db.set_endpoints(session, state, {"compute": f"{pod_url}/v2.1"}, now)
+        endpoints = {"compute": f"{pod_url}/v2.1", "volumev3": f"{pod_url}/v3/{PROJECT}"}
+        await pods_db.set_endpoints(session, state, endpoints, now)
         [state] = await pods_db.list_states(session, [pod.pod_id])
         await pods_db.set_status(session, state, PodStatus.UP, "", now)
     await engine.dispose()
@@ -164,24 +259,37 @@ async def prepare_db(url: str, pod_url: str) -> None:
 class CannedPod:
     """A `PodClient` answering every call from memory: what is left is the gateway's own Python."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, detail: int) -> None:
         from multidict import CIMultiDict, CIMultiDictProxy
 
         self.headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
-        self.body = json.dumps(server_document(base)).encode()
-        self.versions = json.dumps({"versions": [{"id": "v2.1", "version": "2.96", "min_version": "2.1"}]}).encode()
+        self.show = json.dumps(server_document(base)).encode()
+        self.detail = json.dumps(detail_document(base, detail)).encode()
+        self.volume = json.dumps(volume_document(base)).encode()
+        self.versions = json.dumps(
+            {
+                "versions": [
+                    {"id": "v2.1", "version": "2.96", "min_version": "2.1"},
+                    {"id": "v3.0", "version": "3.71", "min_version": "3.0"},
+                ]
+            }
+        ).encode()
 
     async def request(self, method: str, url: str, **_: Any) -> Any:
         from atoll.pods.client import PodResponse
 
-        return PodResponse(200, self.headers, self.versions if url.endswith("/") else self.body)
+        if url.endswith("/"):
+            return PodResponse(200, self.headers, self.versions)
+        if "/servers/detail" in url:
+            return PodResponse(200, self.headers, self.detail)
+        return PodResponse(200, self.headers, self.volume if "/volumes/" in url else self.show)
 
     async def close(self) -> None:
         return None
 
 
-async def in_process_cpu(db: str, pod_url: str, calls: int) -> float:
-    """CPU seconds per `GET /servers/{id}` of the gateway app called directly (no HTTP server or client)."""
+async def in_process_cpu(db: str, pod_url: str, calls: int, call: str = "show", detail: int = 20) -> float:
+    """CPU seconds per call (`CALLS`) of the gateway app called directly (no HTTP server or client)."""
     from atoll.conf import new_config
     from atoll.db.engine import create_engine, session_factory
     from atoll.gateway.build import build_gateway
@@ -189,7 +297,7 @@ async def in_process_cpu(db: str, pod_url: str, calls: int) -> float:
     from atoll.scheduling.weigher import EvenWeigher
 
     engine = create_engine(db)
-    clients = PodClients(factory=lambda _name, _limits: CannedPod(pod_url))  # type: ignore[arg-type,return-value]
+    clients = PodClients(factory=lambda _name, _limits: CannedPod(pod_url, detail))  # type: ignore[arg-type,return-value]
     parts = build_gateway(
         new_config(),
         sessions=session_factory(engine),
@@ -198,7 +306,7 @@ async def in_process_cpu(db: str, pod_url: str, calls: int) -> float:
         clients=clients,
     )
     headers = [(b"host", b"atoll"), (b"x-auth-token", TOKEN.encode())]
-    scope = {"type": "http", "method": "GET", "path": f"/compute/v2.1/servers/{SERVER_ID}", "query_string": b""}
+    scope = {"type": "http", "method": "GET", "path": CALLS[call][1], "query_string": b""}
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b""}
@@ -268,78 +376,158 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux /proc)."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its children (uvicorn's workers) have used so far."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for proc in (process, *process.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
-async def measure(direct: str, through: str, requests: int, rounds: int, atoll_pid: int) -> None:
-    await load(direct, 200, 4)
-    await load(through, 200, 4)  # warm: registry loaded, connections open
-    print(f"GET /servers/{{id}}, {requests} requests x {rounds} rounds, interleaved")
-    print(f"{'clients':>7} {'path':>7} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
-    for concurrency in (1, 32):
+CALLS = {
+    "show": (f"/v2.1/servers/{SERVER_ID}", f"/compute/v2.1/servers/{SERVER_ID}"),
+    "detail": ("/v2.1/servers/detail", "/compute/v2.1/servers/detail"),
+    "volume": (f"/v3/{PROJECT}/volumes/{VOLUME_ID}", f"/volume/v3/{PROJECT}/volumes/{VOLUME_ID}"),
+}
+
+
+@dataclasses.dataclass
+class Row:
+    call: str
+    latency_ms: float
+    clients: int
+    direct: tuple[float, float, float]
+    """p50 ms, p99 ms, requests/s"""
+    atoll: tuple[float, float, float]
+    cpu_us: float
+
+
+def requests_for(requests: int, latency_ms: float, clients: int) -> int:
+    """Against a slow pod a lone client makes fewer calls, so a round lasts seconds, not minutes."""
+    return requests if latency_ms == 0 else max(min(requests, 200), requests * clients // CLIENTS[-1])
+
+
+async def measure_call(
+    call: str, direct: str, through: str, latency_ms: float, requests: int, rounds: int, atoll_pid: int
+) -> list[Row]:
+    await load(direct, 100, 4)
+    await load(through, 100, 4)  # warm: registry loaded, routing adopted, connections open
+    rows = []
+    for concurrency in CLIENTS:
+        count = requests_for(requests, latency_ms, concurrency)
         results: dict[str, tuple[list[float], float]] = {"direct": ([], 0.0), "atoll": ([], 0.0)}
         cpu = 0.0
         for _ in range(rounds):
             for name, url in (("direct", direct), ("atoll", through)):
                 before = cpu_seconds(atoll_pid)
-                latencies, wall = await load(url, requests, concurrency)
+                latencies, wall = await load(url, count, concurrency)
                 if name == "atoll":
                     cpu += cpu_seconds(atoll_pid) - before
                 results[name] = (results[name][0] + latencies, results[name][1] + wall)
         stats = {}
         for name, (latencies, wall) in results.items():
-            rate = len(latencies) / wall
-            stats[name] = (percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3, rate)
-            print(f"{concurrency:>7} {name:>7} {stats[name][0]:8.3f} {stats[name][1]:8.3f} {rate:8.0f}")
-        d, a = stats["direct"], stats["atoll"]
-        print(
-            f"{concurrency:>7}   added p50 {a[0] - d[0]:+.3f} ms, p99 {a[1] - d[1]:+.3f} ms; "
-            f"throughput atoll/direct {a[2] / d[2]:.2f}x; atoll-api CPU {cpu / (requests * rounds) * 1e6:.0f} µs/call"
-        )
+            stats[name] = (percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3, len(latencies) / wall)
+        row = Row(call, latency_ms, concurrency, stats["direct"], stats["atoll"], cpu / (count * rounds) * 1e6)
+        print_row(row)
+        rows.append(row)
+    return rows
+
+
+def print_row(row: Row) -> None:
+    d, a = row.direct, row.atoll
+    print(
+        f"{row.call:>7} {row.latency_ms:>6g} {row.clients:>7} {d[0]:8.3f} {a[0]:8.3f} {a[0] - d[0]:+8.3f}"
+        f" {d[1]:8.3f} {a[1]:8.3f} {a[1] - d[1]:+8.3f} {d[2]:8.0f} {a[2]:8.0f} {a[2] / d[2]:6.2f}x {row.cpu_us:6.0f}",
+        flush=True,
+    )
+
+
+HEADER = (
+    f"{'call':>7} {'pod ms':>6} {'clients':>7} {'p50 dir':>8} {'p50 atl':>8} {'added':>8}"
+    f" {'p99 dir':>8} {'p99 atl':>8} {'added':>8} {'rps dir':>8} {'rps atl':>8} {'ratio':>7} {'µs CPU':>6}"
+)
+
+
+async def set_latency(pod_url: str, latency_ms: float) -> None:
+    async with aiohttp.ClientSession() as http, http.put(f"{pod_url}/bench/latency?ms={latency_ms:g}") as response:
+        assert response.status == 204, response.status
+
+
+async def measure(
+    pod_url: str, atoll_url: str, calls: list[str], latencies: list[float], requests: int, rounds: int, pid: int
+) -> list[Row]:
+    print(f"{requests} requests (200 for 1 client against a slow pod) x {rounds} rounds, direct and atoll interleaved")
+    print("latencies in ms; 'added' is atoll minus direct; ratio is atoll/direct requests per second;")
+    print("µs CPU is atoll-api's (all its processes) per call")
+    print(HEADER)
+    rows = []
+    for latency_ms in latencies:
+        await set_latency(pod_url, latency_ms)
+        for call in calls:
+            direct, through = CALLS[call]
+            rows += await measure_call(call, pod_url + direct, atoll_url + through, latency_ms, requests, rounds, pid)
+    return rows
+
+
+def summary(rows: list[Row]) -> None:
+    print("\ntargets: added p50 < 1 ms and p99 < 5 ms (1 client); throughput >= 0.9x direct (1 and 32 clients)")
+    for row in rows:
+        d, a = row.direct, row.atoll
+        checks = [f"throughput {a[2] / d[2]:.2f}x {'met' if a[2] / d[2] >= 0.9 else 'NOT met'}"]
+        if row.clients == 1:
+            checks.insert(0, f"added p50 {a[0] - d[0]:+.3f} ms {'met' if a[0] - d[0] < 1 else 'NOT met'}")
+            checks.insert(1, f"added p99 {a[1] - d[1]:+.3f} ms {'met' if a[1] - d[1] < 5 else 'NOT met'}")
+        print(f"  {row.call:>7}, pod {row.latency_ms:g} ms, {row.clients:>2} clients: " + "; ".join(checks))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency-ms", default="0,15", help="pod latencies to measure at, comma separated")
+    parser.add_argument("--calls", default=",".join(CALLS), help="which calls: show, detail, volume")
+    parser.add_argument("--detail", type=int, default=20, help="servers in the pod's /servers/detail")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of atoll-api")
     parser.add_argument("--profile", metavar="FILE", help="run atoll-api under py-spy, collapsed stacks to FILE")
     parser.add_argument("--serve-pod", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_pod:
-        run_pod(args.serve_pod)
+        run_pod(args.serve_pod, args.detail)
         return
+    calls = [c for c in args.calls.split(",") if c]
+    if unknown := set(calls) - set(CALLS):
+        parser.error(f"unknown calls: {', '.join(sorted(unknown))}")
+    latencies = [float(v) for v in args.latency_ms.split(",")]
     pod_port, atoll_port = free_port(), free_port()
     pod_url = f"http://127.0.0.1:{pod_port}"
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.sqlite"
         try:
-            procs.append(subprocess.Popen([sys.executable, __file__, "--serve-pod", str(pod_port)]))
+            pod = [sys.executable, __file__, "--serve-pod", str(pod_port), "--detail", str(args.detail)]
+            procs.append(subprocess.Popen(pod))
             asyncio.run(prepare_db(db, pod_url))
             env = {**os.environ, "ATOLL_BENCH_DB": db, "PYTHONPATH": str(ROOT)}
             uvicorn = [sys.executable, "-m", "uvicorn", "bench.gateway_hop:atoll_app", "--factory"]
             uvicorn += ["--port", str(atoll_port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
-            uvicorn += ["--log-level", "warning"]
+            uvicorn += ["--log-level", "warning", "--workers", str(args.workers)]
             if args.profile:
                 spy = str(pathlib.Path(sys.executable).with_name("py-spy"))
-                uvicorn = [spy, "record", "-f", "raw", "-r", "400", "-o", args.profile, "--", *uvicorn]
+                uvicorn = [spy, "record", "-s", "-f", "raw", "-r", "400", "-o", args.profile, "--", *uvicorn]
             procs.append(subprocess.Popen(uvicorn, env=env, cwd=ROOT))
             asyncio.run(wait_up(pod_url + "/"))
             asyncio.run(wait_up(f"http://127.0.0.1:{atoll_port}/compute/"))
-            path = f"/servers/{SERVER_ID}"
-            asyncio.run(
-                measure(
-                    f"{pod_url}/v2.1{path}",
-                    f"http://127.0.0.1:{atoll_port}/compute/v2.1{path}",
-                    args.requests,
-                    args.rounds,
-                    procs[1].pid,
-                )
-            )
-            cpu = asyncio.run(in_process_cpu(db, pod_url, args.requests))
-            print(f"gateway's own Python, in-process with an instant pod client: {cpu * 1e6:.0f} µs CPU per call")
+            atoll_url = f"http://127.0.0.1:{atoll_port}"
+            rows = asyncio.run(measure(pod_url, atoll_url, calls, latencies, args.requests, args.rounds, procs[1].pid))
+            print("\nthe gateway's own Python per call, in-process, with a pod client answering from memory:")
+            for call in calls:
+                cpu = asyncio.run(in_process_cpu(db, pod_url, args.requests, call, args.detail))
+                print(f"  {call:>7} {CALLS[call][1]}: {cpu * 1e6:.0f} µs CPU")
+            summary(rows)
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.types import Receive, Scope
 
 from atoll.context import RequestContext
+from atoll.core import jsonfast
 from atoll.core.errors import BadRequest, Unauthorized
 from atoll.gateway.services import Service
 from atoll.openstack.keystone import AUTH_REQUIRED
@@ -135,5 +136,5 @@ class Reply:
 
 
 def json_reply(status: int, document: Any, headers: Headers | None = None) -> Reply:
-    body = json.dumps(document).encode()
+    body = jsonfast.dumps(document)
     return Reply(status, [(b"content-type", b"application/json"), *(headers or [])], body)

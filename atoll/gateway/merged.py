@@ -12,11 +12,11 @@ relay        each pod's answer with its URLs and AZ names rewritten (`adjust`), 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from atoll.core import jsonfast
 from atoll.core.errors import AtollError, InvalidInput
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import PARTIAL_HEADER
@@ -162,7 +162,7 @@ class MergedList:
             raise _Refused  # the pod refused the caller (400, 401, 403): so does Atoll
         reply = self.adjust(self.gw.forwarder.relay(request, pod, response), pod)
         try:
-            document = json.loads(reply.body) if isinstance(reply.body, bytes) else None
+            document = jsonfast.loads(reply.body) if isinstance(reply.body, bytes) else None
         except ValueError as error:
             raise PodUnavailable("answered a body that is not JSON") from error
         if not isinstance(document, Mapping) or not isinstance(document.get(self.collection.name), list):
@@ -172,7 +172,7 @@ class MergedList:
 
     def _items(self, reply: Reply, single: bool) -> list[dict[str, Any]]:
         assert isinstance(reply.body, bytes)
-        document = json.loads(reply.body)
+        document = jsonfast.loads(reply.body)
         return [document[self.resource.member_key]] if single else list(document[self.collection.name])
 
 

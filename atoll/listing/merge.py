@@ -64,6 +64,8 @@ def merge(runs: Sequence[Run], limit: int, key: Callable[[Item], Key], *, collap
     """
     if any(run.more and not run.items for run in runs):  # that pod's first item could come first
         return Merged([], {run.pod: 0 for run in runs}, None)
+    if len(runs) == 1:
+        return _one(runs[0], limit, key)
     heap: list[tuple[Key, int, int]] = [(key(run.items[0]), index, 0) for index, run in enumerate(runs) if run.items]
     heapq.heapify(heap)
     taken = [0] * len(runs)
@@ -88,6 +90,14 @@ def merge(runs: Sequence[Run], limit: int, key: Callable[[Item], Key], *, collap
         if drained:
             break
     return Merged(entries, {run.pod: count for run, count in zip(runs, taken, strict=True)}, last)
+
+
+def _one(run: Run, limit: int, key: Callable[[Item], Key]) -> Merged:
+    """One pod's run is already in key order, and has one item per id: its first `limit` items,
+    as the heap would give them, without computing every item's key."""
+    items = run.items[:limit]
+    entries = [Entry(run.pod, item) for item in items]
+    return Merged(entries, {run.pod: len(items)}, key(items[-1]) if items else None)
 
 
 def dedupe(entries: Iterable[Entry], key: Callable[[Entry], Hashable]) -> list[Entry]:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from atoll.core import jsonfast
 from atoll.pods.errors import PodTimeout, PodUnreachable
 from atoll.types import RequestId
 
@@ -48,7 +49,7 @@ class PodResponse:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return jsonfast.loads(self.body)
 
 
 class PodStream(Protocol):

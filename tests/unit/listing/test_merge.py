@@ -106,3 +106,15 @@ def test_dedupe_keeps_the_first_and_names_every_pod() -> None:
         ({"id": "f", "updated": 1}, ("Pod1", "Pod3", "Pod4")),
         ({"id": "x"}, ("Pod2",)),
     ]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(0, 9), max_size=12), st.integers(0, 12), st.booleans(), st.integers(1, 12))
+def test_one_pod_merges_as_the_heap_would(values: list[int], sent: int, more: bool, limit: int) -> None:
+    items = sorted(({"v": v, "id": i} for i, v in enumerate(values)), key=key)[:sent]
+    run = Run("Pod1", items, more=more)
+    alone = merge([run], limit, key)
+    with_an_empty_pod = merge([run, Run("Pod2", [], more=False)], limit, key)  # the heap's way
+    assert alone.entries == with_an_empty_pod.entries
+    assert alone.taken["Pod1"] == with_an_empty_pod.taken["Pod1"]
+    assert alone.last == with_an_empty_pod.last

@@ -1,0 +1,145 @@
+"""How does a list through Atoll's gateway grow with the number of pods? 1, 2, 10, 100.
+
+One stub cloud (`python -m stubpods serve`: a Keystone and --pods stub pods, each with
+--servers-per-pod realistic Nova servers in the demo project and --latency-ms before every
+answer) and one real atoll-api (+ atoll-engine) per pod count, each with the first N pods
+registered (az1/az2 alternating). Tokens are real: Atoll validates the demo user's token
+against the stub Keystone (cached) and forwards it. Round by round, interleaved, it times:
+
+    atoll    GET /compute/v2.1/servers/detail?limit=L through the atoll-api of N pods: fan-out,
+             k-way merge, one page of L (Nova's default order), Atoll's next link
+    direct   the same GET to each of the N pods at once with one aiohttp session, no merge:
+             the floor (what the pods and this machine's CPUs cost, Atoll aside)
+
+and prints medians, each over the 1-pod median (target: atoll at 100 pods under 1.2x atoll
+at 1 pod), and atoll over direct at each N. Every answer is checked: a full page, no
+`Atoll-Partial-Pods`. The stub pods share this machine's CPUs with Atoll, so the many-pod
+figures include the stubs' own work of serving N lists. Not a test.
+
+    .venv/bin/python bench/gateway_lists.py [--pods 1,2,10,100] [--rounds 7] [--latency-ms 20]
+        [--servers-per-pod 20] [--limit 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
+
+from stubpods import StubProcess  # noqa: E402
+from stubpods.atoll import AtollOnStubs, token  # noqa: E402
+
+QUIET_ENGINE = {"health_interval": 3600.0, "discovery_interval": 3600.0, "probe_timeout": 10.0}
+"""The engines stay out of the measurement: the API discovers and probes each pod it registers."""
+
+
+async def atoll_list(http: aiohttp.ClientSession, url: str, expected: int) -> None:
+    async with http.get(url) as response:
+        document = await response.json()
+        assert response.status == 200, (response.status, document)
+        partial = response.headers.get("Atoll-Partial-Pods")
+        assert partial is None, f"pods left out: {partial}"
+        assert len(document["servers"]) == expected, len(document["servers"])
+
+
+async def direct_lists(http: aiohttp.ClientSession, urls: list[str], per_pod: int) -> None:
+    async def one(url: str) -> int:
+        async with http.get(url) as response:
+            document = await response.json()
+            assert response.status == 200, (response.status, document)
+            return len(document["servers"])
+
+    counts = await asyncio.gather(*(one(url) for url in urls))
+    assert all(count == per_pod for count in counts), counts
+
+
+async def measure(
+    info: dict[str, Any], atolls: dict[int, AtollOnStubs], rounds: int, limit: int, per_pod: int
+) -> dict[str, dict[int, list[float]]]:
+    demo = token(info["auth_url"], info["credentials"]["demo"])
+    compute = [info["pods"][name]["endpoints"]["compute"] for name in info["pod_regions"]]
+    pod_query = f"/servers/detail?limit={min(limit, per_pod)}"
+    samples: dict[str, dict[int, list[float]]] = {"atoll": {}, "direct": {}}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, headers={"X-Auth-Token": demo}) as http:
+        works: dict[int, dict[str, Callable[[], Awaitable[None]]]] = {}
+        for n, atoll in atolls.items():
+            url = f"{atoll.url}/compute/v2.1/servers/detail?limit={limit}"
+            urls = [base + pod_query for base in compute[:n]]
+            works[n] = {
+                "atoll": functools.partial(atoll_list, http, url, min(limit, n * per_pod)),
+                "direct": functools.partial(direct_lists, http, urls, min(limit, per_pod)),
+            }
+        for round_ in range(rounds + 1):  # the first round warms up: tokens validated, connections open
+            for n, work in works.items():
+                for kind, call in work.items():
+                    start = time.perf_counter()
+                    await call()
+                    if round_:
+                        samples[kind].setdefault(n, []).append(time.perf_counter() - start)
+            print(f"  round {round_ or 'warm-up'} done", flush=True)
+    return samples
+
+
+def report(samples: dict[str, dict[int, list[float]]], args: argparse.Namespace) -> None:
+    counts = sorted(samples["atoll"])
+    medians = {kind: {n: statistics.median(s) for n, s in by_n.items()} for kind, by_n in samples.items()}
+    print(
+        f"\nGET /servers/detail?limit={args.limit}: {args.servers_per_pod} servers per pod, pods answering after "
+        f"{args.latency_ms:g} ms; median of {args.rounds} rounds, interleaved"
+    )
+    print(f"  {'':<28}" + "".join(f"{str(n) + ' pods':>12}" for n in counts))
+    for kind in ("atoll", "direct"):
+        print(f"  {kind + ' (ms)':<28}" + "".join(f"{medians[kind][n] * 1000:>12.1f}" for n in counts))
+    for kind in ("atoll", "direct"):
+        base = medians[kind][counts[0]]
+        print(f"  {kind + ' N pods / 1 pod':<28}" + "".join(f"{medians[kind][n] / base:>11.2f}x" for n in counts))
+    print(
+        f"  {'atoll / direct':<28}" + "".join(f"{medians['atoll'][n] / medians['direct'][n]:>11.2f}x" for n in counts)
+    )
+    top = counts[-1]
+    ratio = medians["atoll"][top] / medians["atoll"][counts[0]]
+    verdict = "met" if ratio < 1.2 else "NOT met"
+    print(f"target: a list across {top} pods under 1.2x one pod's: {ratio:.2f}x, {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--pods", default="1,2,10,100", help="pod counts, comma separated")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="each pod's delay before answering")
+    parser.add_argument("--servers-per-pod", type=int, default=20)
+    parser.add_argument("--limit", type=int, default=20, help="the page size asked of Atoll")
+    args = parser.parse_args()
+    counts = sorted({int(n) for n in args.pods.split(",")})
+    stub_args = ["--pods", str(counts[-1]), "--latency-ms", f"{args.latency_ms:g}"]
+    stub_args += ["--servers-per-pod", str(args.servers_per_pod)]
+    with tempfile.TemporaryDirectory() as tmp, StubProcess(stub_args) as stubs, contextlib.ExitStack() as stack:
+        info = stubs.info
+        atolls = {}
+        for n in counts:
+            print(f"starting atoll-api with {n} pods ...", flush=True)
+            subset = {**info, "pod_regions": info["pod_regions"][:n]}
+            atoll = stack.enter_context(AtollOnStubs(pathlib.Path(tmp) / f"atoll-{n}", subset, engine=QUIET_ENGINE))
+            atoll.register_pods()
+            atoll.wait_pods("up", seconds=300)
+            atolls[n] = atoll
+        samples = asyncio.run(measure(info, atolls, args.rounds, args.limit, args.servers_per_pod))
+    report(samples, args)
+
+
+if __name__ == "__main__":
+    main()
