@@ -8,7 +8,8 @@ flavor   One stub cloud (`python -m stubpods serve`) of 1 + max(--targets) pods,
 
            atoll        `POST /v1.0/{project}/os-sync` (one parent job, N `sync_flavor`
                         children run by the engine's job worker with atoll/sync/flavor.py),
-                        timed until `GET .../os-sync/{id}` says SUCCESS
+                        timed until the parent job (`GET /v1.0/jobs/{id}`, polled every 10 ms)
+                        is SUCCESS
            sequential   what a script does without Atoll: one pod after another, create the
                         flavor and set its extra specs (2 calls a pod, one aiohttp session)
            concurrent   the same 2 calls to every pod at once: the floor of N pods' latency
@@ -95,11 +96,12 @@ async def copy_flavor(http: aiohttp.ClientSession, compute: str, flavor_id: str)
 async def atoll_sync(http: aiohttp.ClientSession, atoll: str, flavor_id: str, targets: list[str]) -> None:
     body = {"resource_set": {"resource_type": "flavor", "resources": [flavor_id], "source": "Pod1", "target": targets}}
     base = f"{atoll}/v1.0/{ADMIN.id}/os-sync"
-    job = (await expect(await http.post(base, json=body), 200))["job_status"]
-    while job["status"] not in ("SUCCESS", "FAILURE"):
+    job_id = (await expect(await http.post(base, json=body), 200))["job_status"]["id"]
+    status = "NEW"
+    while status not in ("SUCCESS", "FAIL"):  # the parent job: SUCCESS once every target is
         await asyncio.sleep(0.01)
-        job = (await expect(await http.get(f"{base}/{job['id']}"), 200))["job_status"]
-    assert job["status"] == "SUCCESS", job
+        status = (await expect(await http.get(f"{atoll}/v1.0/jobs/{job_id}"), 200))["job"]["status"]
+    assert status == "SUCCESS", await expect(await http.get(f"{base}/{job_id}"), 200)
 
 
 async def flavor_rounds(
@@ -258,7 +260,9 @@ async def make_image(info: dict[str, Any], mib: int) -> str:
 
 def run_copy(info_file: pathlib.Path, way: str, image_id: str, target: str) -> dict[str, float]:
     command = [sys.executable, __file__, "--copy", way, "--info", str(info_file), "--image", image_id]
-    done = subprocess.run([*command, "--target", target], check=True, capture_output=True, text=True)
+    done = subprocess.run([*command, "--target", target], check=False, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the {way} copy failed:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

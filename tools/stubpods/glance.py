@@ -20,7 +20,7 @@ from stubpods.web import DATA_DIR, NO_REQUEST_ID, claims_of, pod_of, root_url
 CURRENT = 18
 SORTABLE = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
 READ_ONLY = {"created_at", "updated_at", "status", "checksum", "os_hash_algo", "os_hash_value", "size",
-             "virtual_size", "direct_url", "self", "file", "schema", "stores", "owner"}  # fmt: skip
+             "virtual_size", "direct_url", "self", "file", "schema", "stores"}  # fmt: skip
 BASE_FIELDS = {"name", "id", "visibility", "disk_format", "container_format", "min_disk", "min_ram", "protected",
                "tags", "os_hidden"}  # fmt: skip
 DISK_FORMATS = {"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
@@ -188,6 +188,12 @@ def _validate(spec: dict[str, Any], request: web.Request) -> None:
                               f"{sorted(allowed)}")  # fmt: skip
     if spec.get("visibility") == "public" and not claims_of(request).is_admin:
         raise GlanceError(403, "You are not authorized to complete publicize_image action.")
+    owner = spec.get("owner")
+    if owner is not None and not isinstance(owner, str):
+        raise GlanceError(400, f"Provided object does not match schema 'image': {owner!r} is not of type 'string'")
+    if owner is not None and owner != claims_of(request).project.id and not claims_of(request).is_admin:
+        # As Glance: an admin (Atoll's sync, copying a project's image) may create it for another project.
+        raise GlanceError(403, f"You are not permitted to create images owned by '{owner}'.")
     if "id" in spec:
         try:
             uuid.UUID(str(spec["id"]))
@@ -211,10 +217,11 @@ async def create_image(request: web.Request) -> web.Response:
     if image_id in state.images:
         raise GlanceError(409, f"Image with identifier {image_id} already exists!")
     stamp = iso(now())
-    image = image_record(image_id, spec.get("name"), claims_of(request).project.id, "shared", stamp, None)
+    owner = spec.get("owner") or claims_of(request).project.id
+    image = image_record(image_id, spec.get("name"), owner, "shared", stamp, None)
     image.update(disk_format=None, container_format=None)
     image.update({k: v for k, v in spec.items() if k in BASE_FIELDS and k != "id"})
-    image["properties"] = {k: v for k, v in spec.items() if k not in BASE_FIELDS}
+    image["properties"] = {k: v for k, v in spec.items() if k not in BASE_FIELDS and k != "owner"}
     state.images[image_id] = image
     response = faults.json_response(201, view(image))
     response.headers["Location"] = f"{root_url(request)}/v2/images/{image_id}"

@@ -237,3 +237,18 @@ async def test_each_pod_has_its_own_microversion_range(old_pod: StubCloud, http:
     assert too_new.json()["computeFault"]["message"].endswith("Minimum is 2.1 and maximum is 2.60.")
     doc = (await http.get(old_pod.pods["Pod1"].endpoints()["compute"] + "/")).json()["version"]
     assert (doc["min_version"], doc["version"]) == ("2.1", "2.60")
+
+
+async def test_an_admin_creates_an_image_for_another_project_and_a_member_cannot(
+    demo: Session, admin: Session
+) -> None:
+    image = {"name": "copy", "disk_format": "raw", "container_format": "bare", "owner": DEMO.id}
+    made = await admin.request("POST", "Pod1", "image", "/v2/images", json=image)
+    assert made.status_code == 201, made.text
+    assert made.json()["owner"] == DEMO.id
+    assert (await demo.get("Pod1", "image", made.json()["self"])).json()["owner"] == DEMO.id
+    refused = await demo.request("POST", "Pod1", "image", "/v2/images", json={**image, "owner": ALT.id})
+    assert refused.status_code == 403
+    assert f"You are not permitted to create images owned by &#x27;{ALT.id}&#x27;." in refused.text  # webob's HTML
+    own = await demo.request("POST", "Pod1", "image", "/v2/images", json=image)
+    assert (own.status_code, own.json()["owner"]) == (201, DEMO.id)
