@@ -239,9 +239,7 @@ async def test_each_pod_has_its_own_microversion_range(old_pod: StubCloud, http:
     assert (doc["min_version"], doc["version"]) == ("2.1", "2.60")
 
 
-async def test_an_admin_creates_an_image_for_another_project_and_a_member_cannot(
-    demo: Session, admin: Session
-) -> None:
+async def test_an_admin_creates_an_image_for_another_project_and_a_member_cannot(demo: Session, admin: Session) -> None:
     image = {"name": "copy", "disk_format": "raw", "container_format": "bare", "owner": DEMO.id}
     made = await admin.request("POST", "Pod1", "image", "/v2/images", json=image)
     assert made.status_code == 201, made.text
