@@ -52,6 +52,15 @@ VOLUME_ID = "0b7b8a52-2d4e-4c8f-9a43-6a3e1e2f5d11"
 PROJECT = "9a7c1e0d3b2f4a6e8c5d7f1a2b3c4d5e"  # a Keystone project id: 32 hex digits
 TOKEN = "bench-token"
 CLIENTS = (1, 32)
+VOLUME_TYPE = {
+    "id": "c4b1f3a2-1111-4a53-9d3c-2f0c3f6f1a10",
+    "name": "lvmdriver-1",
+    "is_public": True,
+    "description": None,
+    "extra_specs": {"volume_backend_name": "lvmdriver-1"},
+    "qos_specs_id": None,
+    "os-volume-type-access:is_public": True,
+}
 
 
 def server_document(base: str, server_id: str = SERVER_ID, created: str = "2026-11-23T10:00:00Z") -> dict[str, Any]:
@@ -143,7 +152,7 @@ def volume_document(base: str) -> dict[str, Any]:
             "encrypted": False,
             "description": None,
             "volume_type": "lvmdriver-1",
-            "volume_type_id": "c4b1f3a2-1111-4a53-9d3c-2f0c3f6f1a10",
+            "volume_type_id": VOLUME_TYPE["id"],
             "snapshot_id": None,
             "source_volid": None,
             "metadata": {},
@@ -177,6 +186,7 @@ def run_pod(port: int, detail: int) -> None:
     show_body = json.dumps(server_document(base)).encode()
     detail_body = json.dumps(detail_document(base, detail)).encode()
     volume_body = json.dumps(volume_document(base)).encode()
+    types_body = json.dumps({"volume_types": [VOLUME_TYPE]}).encode()
     versions = json.dumps(
         {
             "versions": [
@@ -209,6 +219,9 @@ def run_pod(port: int, detail: int) -> None:
     app.router.add_get("/v2.1/servers/{id}", answer(show_body))
     app.router.add_get("/v3/{project}/volumes/{id}", answer(volume_body))
     app.router.add_get("/v3/volumes/{id}", answer(volume_body))
+    # Atoll reads the first pod's types (cached) to show a volume's type id as its own.
+    app.router.add_get("/v3/{project}/types", answer(types_body))
+    app.router.add_get("/v3/types", answer(types_body))
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -266,6 +279,7 @@ class CannedPod:
         self.show = json.dumps(server_document(base)).encode()
         self.detail = json.dumps(detail_document(base, detail)).encode()
         self.volume = json.dumps(volume_document(base)).encode()
+        self.types = json.dumps({"volume_types": [VOLUME_TYPE]}).encode()
         self.versions = json.dumps(
             {
                 "versions": [
@@ -282,6 +296,8 @@ class CannedPod:
             return PodResponse(200, self.headers, self.versions)
         if "/servers/detail" in url:
             return PodResponse(200, self.headers, self.detail)
+        if url.endswith("/types"):
+            return PodResponse(200, self.headers, self.types)
         return PodResponse(200, self.headers, self.volume if "/volumes/" in url else self.show)
 
     async def close(self) -> None:

@@ -2,7 +2,8 @@
 
 flavor   One stub cloud (`python -m stubpods serve`) of 1 + max(--targets) pods, each answering
          after --latency-ms, and a real atoll-api + atoll-engine on it (every pod registered;
-         `[jobs] concurrency` and `poll_interval` from --concurrency and --poll-interval).
+         `[jobs] concurrency` and `poll_interval` from --concurrency and --poll-interval; the
+         database a fresh SQLite file, or with --database one on the machine's PostgreSQL/MariaDB).
          Round by round, interleaved, for each target count N (10 and 100), a new flavor with
          two extra specs is made in Pod1 and copied to Pod2..PodN+1 by:
 
@@ -28,7 +29,8 @@ image    A 2-pod-plus stub cloud with no latency; a --image-mib image (random da
 Prints medians of --rounds rounds and the ratios. Not a test.
 
     .venv/bin/python bench/sync.py [--targets 10,100] [--rounds 3] [--latency-ms 10]
-        [--concurrency 100] [--poll-interval 0.05] [--image-mib 100] [--only flavor|image]
+        [--concurrency 100] [--poll-interval 0.05] [--database sqlite|postgresql|mysql]
+        [--image-mib 100] [--only flavor|image]
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import contextlib
 import json
 import os
 import pathlib
+import re
 import resource
 import statistics
 import subprocess
@@ -46,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -137,12 +140,31 @@ async def flavor_rounds(
     return samples
 
 
+@contextlib.contextmanager
+def database(kind: str, workdir: pathlib.Path) -> Iterator[str]:
+    """A fresh SQLite file, or a throw-away database on the machine's PostgreSQL or MariaDB."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir}/atoll-sync.sqlite"
+        return
+    from tests.conftest import SERVER_URLS, _admin
+
+    server = SERVER_URLS[kind]
+    name = f"atoll_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f"CREATE DATABASE {name}"))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {name}"))
+
+
 def flavor_bench(args: argparse.Namespace, counts: list[int], workdir: pathlib.Path) -> None:
     stub_args = ["--pods", str(max(counts) + 1), "--latency-ms", f"{args.latency_ms:g}"]
     with StubProcess(stub_args) as stubs, contextlib.ExitStack() as stack:
+        url = stack.enter_context(database(args.database, workdir))
         atoll = AtollOnStubs(workdir / "atoll", stubs.info, engine=QUIET_ENGINE)
         jobs = f"[jobs]\nconcurrency = {args.concurrency}\npoll_interval = {args.poll_interval:g}\n"
-        atoll.conf.write_text(atoll.conf.read_text() + jobs)
+        conf = re.sub(r"(?m)^connection = .*$", f"connection = {url}", atoll.conf.read_text())
+        atoll.conf.write_text(conf + jobs)
         stack.enter_context(atoll)
         print(f"registering {max(counts) + 1} pods ...", flush=True)
         atoll.register_pods()
@@ -151,7 +173,7 @@ def flavor_bench(args: argparse.Namespace, counts: list[int], workdir: pathlib.P
     medians = {key: statistics.median(values) for key, values in samples.items()}
     print(
         f"\none flavor (+2 extra specs) from Pod1 to N pods answering after {args.latency_ms:g} ms; "
-        f"[jobs] concurrency {args.concurrency}, poll_interval {args.poll_interval:g} s; "
+        f"{args.database}, [jobs] concurrency {args.concurrency}, poll_interval {args.poll_interval:g} s; "
         f"median of {args.rounds} rounds, interleaved"
     )
     print(f"  {'':<22}" + "".join(f"{str(n) + ' pods':>12}" for n in counts))
@@ -306,6 +328,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=10.0, help="each stub pod's delay (flavor part)")
     parser.add_argument("--concurrency", type=int, default=100, help="atoll-engine's [jobs] concurrency")
     parser.add_argument("--poll-interval", type=float, default=0.05, help="atoll-engine's [jobs] poll_interval")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--image-mib", type=int, default=100)
     parser.add_argument("--only", choices=("flavor", "image"))
     parser.add_argument("--copy", choices=("atoll", "whole", "idle"), help=argparse.SUPPRESS)

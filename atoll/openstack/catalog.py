@@ -51,8 +51,11 @@ class CatalogReader:
         if not isinstance(auth, identity.BaseIdentityPlugin):
             raise ServiceUnavailable("Atoll's service session has no credentials.")
         try:
-            auth.invalidate()  # a new token carries the catalog as it is now
-            auth_ref = auth.get_access(self._session)
+            # A new token carries the catalog as it is now. It is asked for without touching the
+            # plugin's own token: `invalidate()` + `get_access()` raced when pods registered at once
+            # were discovered in parallel threads (one thread's invalidate between another's fetch
+            # and its read: keystoneauth1's AssertionError, and a pod left undiscovered).
+            auth_ref = auth.get_auth_ref(self._session)
         except ks_exceptions.ClientException as error:
             raise ServiceUnavailable(f"Keystone catalog could not be read: {type(error).__name__}") from error
         return {name: endpoints_for_region(auth_ref.service_catalog, name, self._interface) for name in names}

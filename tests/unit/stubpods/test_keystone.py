@@ -125,3 +125,21 @@ async def test_atolls_catalog_discovery_and_health_probe_run_unchanged(
     assert "compute: unreachable (ConnectError)" in health.reason
     assert "identity" not in health.reason  # Keystone itself is still up
     assert (await probe(http, found["Pod2"], 1.0)).status == PodStatus.UP
+
+
+async def test_catalog_reads_at_once_all_succeed(cloud: StubCloud) -> None:
+    """Pods registered together are discovered in parallel threads sharing one auth plugin."""
+    reader = CatalogReader(password_session(cloud, "atoll"))
+    found = await asyncio.gather(*(reader.regions([f"Pod{i % 2 + 1}"]) for i in range(24)))
+    assert [set(f[f"Pod{i % 2 + 1}"]) for i, f in enumerate(found)] == [POD_TYPES] * 24
+
+
+async def test_a_catalog_read_leaves_the_sessions_own_token_alone(cloud: StubCloud) -> None:
+    """Each read gets a new token of its own; the plugin's token, which other threads may be
+    reading at that moment, is neither invalidated nor replaced."""
+    sess = password_session(cloud, "atoll")
+    own = await asyncio.to_thread(sess.get_token)
+    await CatalogReader(sess).regions(["Pod1"])
+    assert sess.auth is not None
+    assert sess.auth.get_auth_state() is not None
+    assert await asyncio.to_thread(sess.get_token) == own
