@@ -15,8 +15,10 @@ from stubpods.identity import DEMO, USERS
 from stubpods.recorded import load
 
 from atoll.core.errors import Unauthorized
+from atoll.openstack import session as session_module
 from atoll.openstack.catalog import CatalogReader
 from atoll.openstack.keystone import KeystoneTokenValidator
+from atoll.openstack.session import SessionTokens
 from atoll.pods.health import probe
 from atoll.types import PodStatus
 from tests.unit.stubpods.conftest import issue_token
@@ -143,3 +145,20 @@ async def test_a_catalog_read_leaves_the_sessions_own_token_alone(cloud: StubClo
     assert sess.auth is not None
     assert sess.auth.get_auth_state() is not None
     assert await asyncio.to_thread(sess.get_token) == own
+
+
+async def test_a_fresh_service_token_is_handed_out_without_a_thread(
+    cloud: StubCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = SessionTokens(password_session(cloud, "atoll"))
+    first = await tokens()
+
+    async def no_thread(*_: object) -> str:
+        raise AssertionError("a fresh token went through a thread")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(session_module.anyio.to_thread, "run_sync", no_thread)
+        assert await tokens() == first
+    renewed = await tokens(renew=True)  # after a 401: a new token, fetched in a thread
+    assert renewed != first
+    assert await tokens() == renewed
