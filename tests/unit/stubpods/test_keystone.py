@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 from keystoneauth1 import session as ks_session
@@ -15,7 +16,6 @@ from stubpods.identity import DEMO, USERS
 from stubpods.recorded import load
 
 from atoll.core.errors import Unauthorized
-from atoll.openstack import session as session_module
 from atoll.openstack.catalog import CatalogReader
 from atoll.openstack.keystone import KeystoneTokenValidator
 from atoll.openstack.session import SessionTokens
@@ -157,7 +157,7 @@ async def test_a_fresh_service_token_is_handed_out_without_a_thread(
         raise AssertionError("a fresh token went through a thread")
 
     with monkeypatch.context() as patch:
-        patch.setattr(session_module.anyio.to_thread, "run_sync", no_thread)
+        patch.setattr(anyio.to_thread, "run_sync", no_thread)
         assert await tokens() == first
     renewed = await tokens(renew=True)  # after a 401: a new token, fetched in a thread
     assert renewed != first
