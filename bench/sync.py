@@ -9,8 +9,8 @@ flavor   One stub cloud (`python -m stubpods serve`) of 1 + max(--targets) pods,
 
            atoll        `POST /v1.0/{project}/os-sync` (one parent job, N `sync_flavor`
                         children run by the engine's job worker with atoll/sync/flavor.py),
-                        timed until the parent job (`GET /v1.0/jobs/{id}`, polled every 10 ms)
-                        is SUCCESS
+                        timed until the parent job (`GET /v1.0/jobs/{id}`, read every
+                        --status-poll s) is SUCCESS; "atoll POST" is the POST alone
            sequential   what a script does without Atoll: one pod after another, create the
                         flavor and set its extra specs (2 calls a pod, one aiohttp session)
            concurrent   the same 2 calls to every pod at once: the floor of N pods' latency
@@ -96,19 +96,23 @@ async def copy_flavor(http: aiohttp.ClientSession, compute: str, flavor_id: str)
     await expect(await http.post(f"{compute}/flavors/{flavor_id}/os-extra_specs", json=specs, headers=COMPUTE), 200)
 
 
-async def atoll_sync(http: aiohttp.ClientSession, atoll: str, flavor_id: str, targets: list[str]) -> None:
+async def atoll_sync(http: aiohttp.ClientSession, atoll: str, flavor_id: str, targets: list[str], poll: float) -> float:
+    """Seconds the POST took (the jobs written); returns once the parent job is SUCCESS."""
     body = {"resource_set": {"resource_type": "flavor", "resources": [flavor_id], "source": "Pod1", "target": targets}}
     base = f"{atoll}/v1.0/{ADMIN.id}/os-sync"
+    start = time.perf_counter()
     job_id = (await expect(await http.post(base, json=body), 200))["job_status"]["id"]
+    posted = time.perf_counter() - start
     status = "NEW"
     while status not in ("SUCCESS", "FAIL"):  # the parent job: SUCCESS once every target is
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(poll)
         status = (await expect(await http.get(f"{atoll}/v1.0/jobs/{job_id}"), 200))["job"]["status"]
     assert status == "SUCCESS", await expect(await http.get(f"{base}/{job_id}"), 200)
+    return posted
 
 
 async def flavor_rounds(
-    info: dict[str, Any], atoll: str, counts: list[int], rounds: int
+    info: dict[str, Any], atoll: str, counts: list[int], rounds: int, poll: float
 ) -> dict[tuple[str, int], list[float]]:
     admin = token(info["auth_url"], info["credentials"]["admin"])
     compute = {name: pod["endpoints"]["compute"] for name, pod in info["pods"].items()}
@@ -124,7 +128,9 @@ async def flavor_rounds(
             await asyncio.gather(*(copy_flavor(http, compute[t], flavor_id) for t in targets))
 
         async def through_atoll(flavor_id: str, targets: list[str]) -> None:
-            await atoll_sync(http, atoll, flavor_id, targets)
+            posted[0] = await atoll_sync(http, atoll, flavor_id, targets, poll)
+
+        posted = [0.0]
 
         ways = {"atoll": through_atoll, "sequential": sequential, "concurrent": concurrent}
         for round_ in range(rounds + 1):  # round 0 warms up: tokens validated, connections open
@@ -136,6 +142,8 @@ async def flavor_rounds(
                     await copy(flavor_id, targets)
                     if round_:
                         samples.setdefault((way, n), []).append(time.perf_counter() - start)
+                        if way == "atoll":
+                            samples.setdefault(("atoll POST", n), []).append(posted[0])
             print(f"  flavor round {round_ or 'warm-up'} done", flush=True)
     return samples
 
@@ -169,7 +177,7 @@ def flavor_bench(args: argparse.Namespace, counts: list[int], workdir: pathlib.P
         print(f"registering {max(counts) + 1} pods ...", flush=True)
         atoll.register_pods()
         atoll.wait_pods("up", seconds=300)
-        samples = asyncio.run(flavor_rounds(stubs.info, atoll.url, counts, args.rounds))
+        samples = asyncio.run(flavor_rounds(stubs.info, atoll.url, counts, args.rounds, args.status_poll))
     medians = {key: statistics.median(values) for key, values in samples.items()}
     print(
         f"\none flavor (+2 extra specs) from Pod1 to N pods answering after {args.latency_ms:g} ms; "
@@ -177,7 +185,7 @@ def flavor_bench(args: argparse.Namespace, counts: list[int], workdir: pathlib.P
         f"median of {args.rounds} rounds, interleaved"
     )
     print(f"  {'':<22}" + "".join(f"{str(n) + ' pods':>12}" for n in counts))
-    for way in ("atoll", "sequential", "concurrent"):
+    for way in ("atoll", "atoll POST", "sequential", "concurrent"):
         print(f"  {way + ' (s)':<22}" + "".join(f"{medians[(way, n)]:>12.3f}" for n in counts))
     for way in ("sequential", "concurrent"):
         label = f"atoll / {way}"
@@ -328,6 +336,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=10.0, help="each stub pod's delay (flavor part)")
     parser.add_argument("--concurrency", type=int, default=100, help="atoll-engine's [jobs] concurrency")
     parser.add_argument("--poll-interval", type=float, default=0.05, help="atoll-engine's [jobs] poll_interval")
+    parser.add_argument("--status-poll", type=float, default=0.02, help="seconds between two reads of the job")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--image-mib", type=int, default=100)
     parser.add_argument("--only", choices=("flavor", "image"))
