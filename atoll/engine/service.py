@@ -21,7 +21,9 @@ from atoll.pods.directory import PodDirectory
 from atoll.pods.pool import PodClients
 from atoll.pods.registry import PodRegistry, db_loader
 from atoll.sync import handlers as sync_handlers
+from atoll.sync import policy_jobs
 from atoll.sync.calls import PodCalls
+from atoll.sync.reconcile import Reconciler
 
 LOG = logging.getLogger(__name__)
 
@@ -41,11 +43,15 @@ def build_directory(
     return PodDirectory(sessions, catalog, client, clock, conf.engine.probe_timeout)
 
 
-def build_runner(conf: cfg.ConfigOpts, directory: PodDirectory, clock: Clock) -> PeriodicRunner:
+def build_runner(
+    conf: cfg.ConfigOpts, directory: PodDirectory, clock: Clock, reconciler: Reconciler | None = None
+) -> PeriodicRunner:
     tasks = [
         PeriodicTask("discover_endpoints", conf.engine.discovery_interval, directory.discover),
         PeriodicTask("probe_pods", conf.engine.health_interval, directory.probe),
     ]
+    if reconciler is not None:
+        tasks.append(PeriodicTask("reconcile_sync_policies", conf.sync.policy_scan_interval, reconciler.turn))
     leadership = ToozLeadership(conf.engine.coordination_url)
     return PeriodicRunner(tasks, leadership, clock, check_interval=conf.engine.leader_check_interval)
 
@@ -54,7 +60,7 @@ def job_types(sync_calls: PodCalls | None = None) -> JobTypes:
     """The job types of this release, each declared by the package whose work it is.
 
     A process that only enqueues jobs (atoll-api without `run_engine`) passes no pod access."""
-    return JobTypes(sync_handlers.job_types(sync_calls))
+    return JobTypes([*sync_handlers.job_types(sync_calls), *policy_jobs.job_types(sync_calls)])
 
 
 def build_pod_calls(
@@ -89,7 +95,15 @@ def add_workers(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
 ) -> None:
-    """Every long-running task of the engine: the periodic tasks and the job worker."""
-    lifecycle.add_worker("periodic", build_runner(conf, directory, clock).run_forever)
-    types = job_types(build_pod_calls(conf, sessions, lifecycle, clock))
+    """Every long-running task of the engine: the periodic tasks (the sync policies' reconcile among
+    them, when the pods can be reached) and the job worker."""
+    calls = build_pod_calls(conf, sessions, lifecycle, clock)
+    types = job_types(calls)
+    reconciler = None
+    if calls is not None:
+        sync = conf.sync
+        reconciler = Reconciler(
+            sessions, calls, types, clock, interval=sync.policy_interval, concurrency=sync.policy_concurrency
+        )
+    lifecycle.add_worker("periodic", build_runner(conf, directory, clock, reconciler).run_forever)
     lifecycle.add_worker("jobs", build_worker(conf, sessions, types, clock).run_forever)
