@@ -93,3 +93,14 @@ async def jobs(session: AsyncSession, job_ids: Collection[str]) -> dict[str, Job
         return {}
     rows = await session.scalars(sa.select(Job).where(Job.id.in_(sorted(job_ids))))
     return {job.id: job for job in rows.all()}
+
+
+async def failed_reasons(session: AsyncSession, parent_ids: Collection[str]) -> dict[str, list[str]]:
+    """The reasons of the failed children of each of these parent jobs."""
+    found: dict[str, list[str]] = {}
+    if not parent_ids:
+        return found
+    query = sa.select(Job.parent_id, Job.reason).where(Job.parent_id.in_(sorted(parent_ids)), Job.status == "FAIL")
+    for parent_id, reason in (await session.execute(query.order_by(Job.seq))).all():
+        found.setdefault(str(parent_id), []).append(reason)
+    return found

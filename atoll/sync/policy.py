@@ -78,10 +78,11 @@ def needs_repair(resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def repair_delay(interval: float, failures: int, cap: float = 3600.0) -> float:
-    """Seconds to wait after a failed repair before the next one: doubling per failure, capped."""
+    """Seconds to wait after the `failures`-th failed repair in a row before the next one: two
+    check intervals after the first, doubling with each failure, at most `cap`."""
     if failures <= 0:
         return 0.0
-    return float(min(cap, interval * 2.0 ** min(failures - 1, 30)))
+    return float(min(cap, interval * 2.0 ** min(failures, 30)))
 
 
 def unique(values: Sequence[str]) -> list[str]:

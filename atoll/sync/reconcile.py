@@ -79,6 +79,14 @@ class Source:
     """Why nothing could be compared (the source pod is down, unknown or did not answer)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Last:
+    """The last repair job of each pod of a policy, and why the failed ones failed."""
+
+    jobs: Mapping[str, Job]
+    reasons: Mapping[str, list[str]]
+
+
 class Reconciler:
     def __init__(
         self,
@@ -129,11 +137,14 @@ class Reconciler:
                 return
             rows = {r.pod: r for r in (await db.pods_of(session, [policy_id]))[policy_id]}
             jobs = await db.jobs(session, [r.job_id for r in rows.values() if r.job_id])
+            failed = [j.id for j in jobs.values() if j.status == JobStatus.FAIL.value]
+            reasons = await db.failed_reasons(session, failed)
             session.expunge_all()
         snapshot = await self._calls.pods.snapshot()
         names = targets(policy.target, policy.source, snapshot.bottoms)
         source = await self._read_source(policy, snapshot)
-        seen = await asyncio.gather(*(self._see(policy, n, snapshot, source, rows.get(n), jobs) for n in names))
+        last = Last(jobs, reasons)
+        seen = await asyncio.gather(*(self._see(policy, n, snapshot, source, rows.get(n), last) for n in names))
         await self._record(policy, dict(zip(names, seen, strict=True)), rows, source.problem)
 
     def _subject(self, policy: SyncPolicy, resource: str) -> Subject:
@@ -162,14 +173,14 @@ class Reconciler:
         snapshot: PodSnapshot,
         source: Source,
         row: SyncPolicyPod | None,
-        jobs: Mapping[str, Job],
+        last: Last,
     ) -> Seen:
         now = self._clock.now()
         since = row.unreachable_since if row is not None and row.unreachable_since is not None else now
         pod = snapshot.by_name(name)
         if pod is None or pod.status == PodStatus.DOWN:
             return _keep(row, Seen(UNREACHABLE, {}, f"Pod {name} is down.", since))
-        job = jobs.get(row.job_id) if row is not None and row.job_id else None
+        job = last.jobs.get(row.job_id) if row is not None and row.job_id else None
         if job is not None and job.status in ACTIVE:
             return _keep(row, Seen(SYNCING, {}, f"Repair job {job.id} is {job.status}."))
         if source.problem:
@@ -189,10 +200,15 @@ class Reconciler:
                 continue
             state = MISSING if diffs is None else (DRIFTED if diffs else IN_SYNC)
             resources[resource] = {"state": state, "differences": diffs or [], "reason": ""}
-        return self._decide(resources, job, row, now)
+        return self._decide(resources, job, last, row, now)
 
     def _decide(
-        self, resources: dict[str, dict[str, Any]], job: Job | None, row: SyncPolicyPod | None, now: dt.datetime
+        self,
+        resources: dict[str, dict[str, Any]],
+        job: Job | None,
+        last: Last,
+        row: SyncPolicyPod | None,
+        now: dt.datetime,
     ) -> Seen:
         """The pod's state, and whether to repair it now (not while a failed repair's delay runs)."""
         seen = Seen(pod_state(resources), resources)
@@ -203,7 +219,8 @@ class Reconciler:
         if job is not None and job.status == JobStatus.FAIL.value:
             failures += 1
             retry_at = (job.updated_at or job.created_at) + dt.timedelta(seconds=repair_delay(self._interval, failures))
-            seen.reason = f"The last repair (job {job.id}) failed: {job.reason}"
+            why = " ".join(last.reasons.get(job.id, [])) or job.reason
+            seen.reason = f"The last repair (job {job.id}) failed: {why}"
             if now < retry_at:
                 seen.reason += f" Next repair after {retry_at.isoformat()}."
                 seen.failures = failures - 1
