@@ -85,6 +85,15 @@ def flavors(atoll: Any) -> Iterator[list[str]]:  # noqa: F811
             nova(atoll, region).delete(f"/flavors/{flavor_id}", headers=NOVA)
 
 
+@pytest.fixture
+def policies(admin: Caller) -> Iterator[list[str]]:
+    """Ids of the policies a test made; any left are deleted (copies kept) afterwards."""
+    made: list[str] = []
+    yield made
+    for policy_id in made:
+        admin.call("DELETE", f"/v1.0/sync-policies/{policy_id}")
+
+
 def wait_for(admin: Caller, policy_id: str, done: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
     """Poll the policy until `done(Pod2's state)`; every Pod2 state seen on the way."""
     seen: list[dict[str, Any]] = []
@@ -108,12 +117,14 @@ def test_a_flavor_kept_in_every_pod_is_repaired_and_reaches_a_pod_that_was_down(
     atoll: Any,  # noqa: F811
     admin: Caller,
     flavors: list[str],
+    policies: list[str],
 ) -> None:
     first, second = flavors
     body = {"resource_type": "flavor", "resources": [first], "source": SOURCE, "target": {"all": True}}
     made = admin.call("POST", "/v1.0/sync-policies", {"sync_policy": {"name": "keep-flavor", **body}})
     assert made.status_code == 200, made.text
     policy_id = made.json()["sync_policy"]["id"]
+    policies.append(policy_id)
     filled_by = wait_for(admin, policy_id, in_sync)[-1]["job_id"]
     assert filled_by
     assert same(flavor_of(atoll, TARGET, first), flavor_of(atoll, SOURCE, first))
