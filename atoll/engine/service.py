@@ -43,17 +43,24 @@ def build_directory(
     return PodDirectory(sessions, catalog, client, clock, conf.engine.probe_timeout)
 
 
-def build_runner(
-    conf: cfg.ConfigOpts, directory: PodDirectory, clock: Clock, reconciler: Reconciler | None = None
-) -> PeriodicRunner:
+def build_runner(conf: cfg.ConfigOpts, directory: PodDirectory, clock: Clock) -> PeriodicRunner:
     tasks = [
         PeriodicTask("discover_endpoints", conf.engine.discovery_interval, directory.discover),
         PeriodicTask("probe_pods", conf.engine.health_interval, directory.probe),
     ]
-    if reconciler is not None:
-        tasks.append(PeriodicTask("reconcile_sync_policies", conf.sync.policy_scan_interval, reconciler.turn))
     leadership = ToozLeadership(conf.engine.coordination_url)
     return PeriodicRunner(tasks, leadership, clock, check_interval=conf.engine.leader_check_interval)
+
+
+SYNC_POLICY_LOCK = b"atoll-engine-sync-policies"
+
+
+def build_reconcile_runner(conf: cfg.ConfigOpts, reconciler: Reconciler, clock: Clock) -> PeriodicRunner:
+    """The sync policies' reconcile, on the engine holding its own lock: a pod slow to answer a check
+    never delays the health probes, and the two kinds of work may lead on different engines."""
+    task = PeriodicTask("reconcile_sync_policies", conf.sync.policy_scan_interval, reconciler.turn)
+    leadership = ToozLeadership(conf.engine.coordination_url, lock_name=SYNC_POLICY_LOCK)
+    return PeriodicRunner([task], leadership, clock, check_interval=conf.engine.leader_check_interval)
 
 
 def job_types(sync_calls: PodCalls | None = None) -> JobTypes:
@@ -95,15 +102,15 @@ def add_workers(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
 ) -> None:
-    """Every long-running task of the engine: the periodic tasks (the sync policies' reconcile among
-    them, when the pods can be reached) and the job worker."""
+    """Every long-running task of the engine: the periodic tasks, the sync policies' reconcile (under
+    its own lock; only when the pods can be reached) and the job worker."""
     calls = build_pod_calls(conf, sessions, lifecycle, clock)
     types = job_types(calls)
-    reconciler = None
+    lifecycle.add_worker("periodic", build_runner(conf, directory, clock).run_forever)
     if calls is not None:
         sync = conf.sync
         reconciler = Reconciler(
             sessions, calls, types, clock, interval=sync.policy_interval, concurrency=sync.policy_concurrency
         )
-    lifecycle.add_worker("periodic", build_runner(conf, directory, clock, reconciler).run_forever)
+        lifecycle.add_worker("sync_policies", build_reconcile_runner(conf, reconciler, clock).run_forever)
     lifecycle.add_worker("jobs", build_worker(conf, sessions, types, clock).run_forever)

@@ -1,4 +1,5 @@
-"""The reconcile of sync policies, run by the leading atoll-engine every `[sync] policy_scan_interval`.
+"""The reconcile of sync policies, run every `[sync] policy_scan_interval` by the atoll-engine holding
+the sync policies' leader lock.
 
     run_once     the policies due (created or changed: at once; else every `policy_interval`)
                  are taken by a compare-and-set of their due time, so two engines never check one
