@@ -216,9 +216,9 @@ class Reconciler:
         broken = needs_repair(resources)
         if not broken:
             return seen
-        failures = row.failures if row is not None else 0
+        failures = 0  # failed repairs in a row: one that succeeded starts the count again
         if job is not None and job.status == JobStatus.FAIL.value:
-            failures += 1
+            failures = (row.failures if row is not None else 0) + 1
             retry_at = (job.updated_at or job.created_at) + dt.timedelta(seconds=repair_delay(self._interval, failures))
             why = " ".join(last.reasons.get(job.id, [])) or job.reason
             seen.reason = f"The last repair (job {job.id}) failed: {why}"
