@@ -296,3 +296,18 @@ async def test_removing_the_copies_deletes_them_in_the_targets_only(
     assert cloud.novas[1].flavors == {}
     assert cloud.novas[2].flavors == {}
     assert {j.status for j in await jobs(sessions)} == {"SUCCESS"}
+
+
+async def test_two_checks_of_one_policy_at_once_enqueue_one_repair_per_pod(
+    sessions: Sessions, calls: PodCalls, clock: FakeClock
+) -> None:
+    types = job_types(calls)
+    policy_id = await add_policy(sessions, clock)
+    one, two = reconciler(sessions, calls, types, clock), reconciler(sessions, calls, types, clock)
+    # Past the claim (as two engines that both believe they lead): the pod rows' job ids decide.
+    results = await asyncio.gather(one.check(policy_id), two.check(policy_id), return_exceptions=True)
+    assert len([r for r in results if isinstance(r, Exception)]) <= 1, results  # SQLite: one writer may give up
+    parents = [j for j in await jobs(sessions) if j.parent_id is None]
+    assert sorted(j.resource["target"] for j in parents) == ["Pod2", "Pod3"]
+    found = await states(sessions, policy_id)
+    assert {found[j.resource["target"]].job_id for j in parents} == {j.id for j in parents}
