@@ -88,6 +88,15 @@ async def checked(session: AsyncSession, policy_id: str, now: dt.datetime, sourc
     )
 
 
+async def check_by(session: AsyncSession, policy_id: str, at: dt.datetime) -> None:
+    """Bring a policy's next check forward to `at` (never later than it already is)."""
+    await session.execute(
+        sa.update(SyncPolicy)
+        .where(SyncPolicy.id == policy_id, SyncPolicy.next_check_at > at)
+        .values(next_check_at=at, updated_at=SyncPolicy.updated_at)
+    )
+
+
 async def jobs(session: AsyncSession, job_ids: Collection[str]) -> dict[str, Job]:
     if not job_ids:
         return {}

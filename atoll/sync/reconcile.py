@@ -54,6 +54,8 @@ from atoll.types import JobStatus, PodStatus
 
 LOG = logging.getLogger(__name__)
 ACTIVE = (JobStatus.NEW.value, JobStatus.RUNNING.value)
+SYNCING_RECHECK = 5.0
+"""Seconds before a policy with a repair queued or running is checked again (at most its interval)."""
 BATCH = 100
 """Policies one turn takes at most; the rest wait for the next turn."""
 
@@ -258,6 +260,10 @@ class Reconciler:
                     row.state = SYNCING
                     LOG.info("Sync policy %s: repairing %s in %s (job %s)", policy.id, found.repair, name, row.job_id)
             await db.checked(session, policy.id, now, problem)
+            if any(f.state == SYNCING or f.repair for f in seen.values()):
+                # Look again soon: a finished repair shows in_sync (or why not) without a whole interval's wait.
+                soon = now + dt.timedelta(seconds=min(self._interval, SYNCING_RECHECK))
+                await db.check_by(session, policy.id, soon)
 
 
 def _keep(row: SyncPolicyPod | None, seen: Seen) -> Seen:

@@ -311,3 +311,18 @@ async def test_two_checks_of_one_policy_at_once_enqueue_one_repair_per_pod(
     assert sorted(j.resource["target"] for j in parents) == ["Pod2", "Pod3"]
     found = await states(sessions, policy_id)
     assert {found[j.resource["target"]].job_id for j in parents} == {j.id for j in parents}
+
+
+async def test_a_policy_under_repair_is_checked_again_soon(
+    sessions: Sessions, calls: PodCalls, cloud: Cloud, clock: FakeClock
+) -> None:
+    types = job_types(calls)
+    policy_id = await add_policy(sessions, clock, target={"pods": ["Pod2"]})
+    check = reconciler(sessions, calls, types, clock)
+    await check.run_once()
+    await run_jobs(sessions, types, clock)
+    clock.advance(5)
+    assert await check.run_once() == 1
+    assert (await states(sessions, policy_id))["Pod2"].state == "in_sync"
+    clock.advance(5)
+    assert await check.run_once() == 0  # in sync: the next check is a whole interval later
