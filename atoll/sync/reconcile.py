@@ -271,6 +271,7 @@ def _keep(row: SyncPolicyPod | None, seen: Seen) -> Seen:
     if row is not None:
         seen.resources = dict(row.resources)
         seen.failures = row.failures
+        seen.unreachable_since = seen.unreachable_since or row.unreachable_since
     return seen
 
 
