@@ -148,7 +148,8 @@ async def update_policy(
         pods = await pods_db.list_all(session)
         target = changes.target.as_json() if changes.target is not None else policy.target
         source = changes.source if changes.source is not None else policy.source
-        check_pods(source, target, pods)
+        if changes.source is not None or changes.target is not None:
+            check_pods(source, target, pods)
         if changes.name is not None:
             policy.name = changes.name
         if changes.resources is not None:

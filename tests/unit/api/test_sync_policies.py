@@ -268,3 +268,18 @@ async def test_a_reader_may_look_but_not_change(api: httpx.AsyncClient) -> None:
     flavor = await make(api, policy("flavor", project_id="project-b"), ADMIN)
     says = fault(await api.delete(f"{URL}/{flavor['id']}", headers=MEMBER_B), 403, "forbidden")
     assert "type:flavor" in says
+
+
+async def test_a_policy_naming_a_pod_since_deleted_can_still_be_renamed(api: httpx.AsyncClient) -> None:
+    pod = await create_pod(api, "Pod4", "az3")
+    made = await make(api, policy(target={"pods": ["Pod4"]}))
+    assert (await api.delete(f"/v1.0/pods/{pod['pod_id']}", headers=ADMIN)).status_code == 200
+    renamed = await api.put(f"{URL}/{made['id']}", json={"sync_policy": {"name": "renamed"}}, headers=MEMBER)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["sync_policy"]["pods"] == []
+    says = fault(
+        await api.put(f"{URL}/{made['id']}", json={"sync_policy": {"target": {"pods": ["Pod4"]}}}, headers=MEMBER),
+        400,
+        "badRequest",
+    )
+    assert "Unknown target pod(s) Pod4" in says
