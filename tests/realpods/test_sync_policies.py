@@ -16,7 +16,7 @@ import pytest
 from keystoneauth1 import adapter, session
 from keystoneauth1.identity import v3
 
-from tests.realpods.test_sync import Caller, atoll  # noqa: F401 - `atoll` is a fixture used here
+from tests.realpods.test_sync import Caller
 
 pytestmark = [pytest.mark.realpods]
 
@@ -27,7 +27,7 @@ NOVA = {"X-OpenStack-Nova-API-Version": "2.55"}
 
 
 @pytest.fixture(scope="module")
-def admin(atoll: Any) -> Caller:  # noqa: F811
+def admin(atoll: Any) -> Caller:
     return Caller(atoll, "testbed-admin")
 
 
@@ -44,14 +44,14 @@ def _session(auth_url: str, username: str, password: str, project_name: str) -> 
     return session.Session(auth=auth)
 
 
-def nova(atoll: Any, region: str) -> adapter.Adapter:  # noqa: F811
+def nova(atoll: Any, region: str) -> adapter.Adapter:
     """The pod's own Nova (keystoneauth, the bed's admin credentials), not Atoll."""
     creds = atoll.credentials("admin")
     keystone = _session(creds["auth_url"], creds["username"], creds["password"], creds["project_name"])
     return adapter.Adapter(keystone, service_type="compute", region_name=region, raise_exc=False)
 
 
-def flavor_of(atoll: Any, region: str, flavor_id: str) -> dict[str, Any] | None:  # noqa: F811
+def flavor_of(atoll: Any, region: str, flavor_id: str) -> dict[str, Any] | None:
     compute = nova(atoll, region)
     found = compute.get(f"/flavors/{flavor_id}", headers=NOVA)
     if found.status_code == 404:
@@ -68,7 +68,7 @@ def same(one: dict[str, Any] | None, two: dict[str, Any] | None) -> bool:
 
 
 @pytest.fixture
-def flavors(atoll: Any) -> Iterator[list[str]]:  # noqa: F811
+def flavors(atoll: Any) -> Iterator[list[str]]:
     """Two flavors made in Pod1 only (with Pod1's own Nova), deleted from every pod afterwards."""
     compute = nova(atoll, SOURCE)
     made = []
@@ -114,7 +114,7 @@ def in_sync(pod: dict[str, Any]) -> bool:
 
 
 def test_a_flavor_kept_in_every_pod_is_repaired_and_reaches_a_pod_that_was_down(
-    atoll: Any,  # noqa: F811
+    atoll: Any,
     admin: Caller,
     flavors: list[str],
     policies: list[str],
