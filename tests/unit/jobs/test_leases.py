@@ -164,6 +164,7 @@ async def test_an_expired_job_of_a_key_is_taken_over_and_its_key_stays_taken(ses
     job_id = await add(sessions, clock, work, "a0", key="A")
     await add(sessions, clock, work, "a1", key="A")
     [first] = await take(sessions, clock, WORK, owner="w1")
+    assert first.id == job_id
     clock.advance(31)
     [second] = await take(sessions, clock, WORK, owner="w2")
     assert (second.id, second.attempt) == (job_id, 2)
