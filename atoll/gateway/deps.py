@@ -21,6 +21,8 @@ class Gateway:
     forwarder: Forwarder
     routings: RoutingStore
     scheduler: Scheduler
+    pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
+    """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
 
     async def pods(self) -> PodSnapshot:
         return await self.registry.snapshot()
