@@ -104,9 +104,11 @@ class MergedList:
 
         pager = Pager(fetch, timeout=self.gw.list_timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
         try:
-            page = await pager.page(list(pods), listed.spec, listed.limit, marker)
+            page = await pager.page(list(pods), listed.spec, listed.offset + listed.limit, marker)
         except _Refused:
             return failures[0]
+        if listed.offset:
+            page = dataclasses.replace(page, entries=page.entries[listed.offset :])
         for pod, why in page.partial.items():
             LOG.warning("List of %s: pod %s left out: %s", self.collection.name, pod, why)
         if page.next is None and page.entries and len(page.entries) == listed.limit:

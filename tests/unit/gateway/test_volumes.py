@@ -377,6 +377,19 @@ async def test_a_service_host_is_disabled_in_the_pod_that_has_it(clouds: Bed) ->
     assert "Invalid host nowhere" in unknown.json()["badRequest"]["message"]
 
 
+async def test_offset_skips_items_of_the_merged_list(clouds: Bed) -> None:
+    for i in range(3):
+        cloud(clouds, "Pod1").add_volume(f"v{2 * i}")
+        cloud(clouds, "Pod2").add_volume(f"v{2 * i + 1}")
+    everything = (await clouds.http.get(f"{V3}/volumes?sort=name:asc", headers=MEMBER)).json()["volumes"]
+    assert [v["name"] for v in everything] == [f"v{i}" for i in range(6)]
+    page = await clouds.http.get(f"{V3}/volumes?sort=name:asc&offset=2&limit=3", headers=MEMBER)
+    assert [v["name"] for v in page.json()["volumes"]] == ["v2", "v3", "v4"]
+    beyond = await clouds.http.get(f"{V3}/volumes?offset=9", headers=MEMBER)
+    assert beyond.json()["volumes"] == []
+    assert (await clouds.http.get(f"{V3}/volumes?offset=-1", headers=MEMBER)).status_code == 400
+
+
 async def test_cinder_answers_of_empty_ids_null_volumes_and_unknown_markers(clouds: Bed) -> None:
     for method in ("DELETE", "PUT"):
         empty = await clouds.http.request(method, f"{V3}/volumes/", json={"volume": {}}, headers=MEMBER)
