@@ -21,6 +21,8 @@ class Gateway:
     forwarder: Forwarder
     routings: RoutingStore
     scheduler: Scheduler
+    pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
+    """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
     _central: tuple[str, PodInfo] | None = dataclasses.field(default=None, init=False, repr=False)
 
     async def pods(self) -> PodSnapshot:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from atoll.core import jsonfast
-from atoll.core.errors import AtollError, InvalidInput
+from atoll.core.errors import AtollError, InvalidInput, NotFound
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import PARTIAL_HEADER
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -104,9 +104,11 @@ class MergedList:
 
         pager = Pager(fetch, timeout=self.gw.list_timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
         try:
-            page = await pager.page(list(pods), listed.spec, listed.limit, marker)
+            page = await pager.page(list(pods), listed.spec, listed.offset + listed.limit, marker)
         except _Refused:
             return failures[0]
+        if listed.offset:
+            page = dataclasses.replace(page, entries=page.entries[listed.offset :])
         for pod, why in page.partial.items():
             LOG.warning("List of %s: pod %s left out: %s", self.collection.name, pod, why)
         if page.next is None and page.entries and len(page.entries) == listed.limit:
@@ -130,11 +132,11 @@ class MergedList:
         try:
             located = await locate(self.gw, request, self.resource, text)
         except AtollError:
-            raise InvalidInput(f"marker [{text}] not found") from None
+            raise unknown_marker(request, text) from None
         path = f"{self.resource.path}/{text}"
         shown = await self.gw.forwarder.send(request, located.pod, method="GET", path=path, query=[])
         if shown.status != 200:
-            raise InvalidInput(f"marker [{text}] not found")
+            raise unknown_marker(request, text)
         item = self._items(self.adjust(self.gw.forwarder.relay(request, located.pod, shown), located.pod), True)
         return Marker.after_item(spec, item[0], {located.pod.name: text})
 
@@ -195,3 +197,11 @@ def _by_az(
 
 class _Refused(Exception):
     """A pod answered the caller with a 4xx; the pager cancels the others and the reply is relayed."""
+
+
+def unknown_marker(request: GatewayRequest, marker: str) -> AtollError:
+    """What the service answers a list whose marker it does not know: Cinder a 404 (its
+    MarkerNotFound), Nova and the others a 400."""
+    if request.service.name == "volume":
+        return NotFound(f"Marker {marker} could not be found.")
+    return InvalidInput(f"marker [{marker}] not found")

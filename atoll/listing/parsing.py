@@ -28,9 +28,11 @@ here, with where they come from:
   ``sort_key``; ``id asc`` is appended when paginating (Atoll always
   paginates); ``page_reverse=True`` walks backwards.
 
-Messages are the services' own. Atoll adds two refusals of its own: a sort
-key the service takes but whose value no item shows (`UnmergeableSort`), and
-Cinder's ``offset``, which has no meaning for a list merged from many pods.
+Cinder's ``offset`` skips that many items of the merged list (after the
+marker, as Cinder skips them after its marker).
+
+Messages are the services' own. Atoll adds one refusal of its own: a sort key
+the service takes but whose value no item shows (`UnmergeableSort`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class ListRequest:
     limit: int
     marker: str | None
     filters: tuple[tuple[str, str], ...]
+    offset: int = 0
+    """Items of the merged list to skip before the page (Cinder's `offset`)."""
 
 
 def parse(
@@ -71,16 +75,16 @@ def parse(
     """Parse a list request for `collection` as its service would (`microversion` matters to Nova only)."""
     service = collection.service
     first: set[str] = set()  # parameters the service reads once; repeats go on as filters
+    offset = 0
     if service is ServiceType.COMPUTE:
         pairs, reverse = _nova_sort(collection, query, microversion), False
         limit, marker = _nova_limit(query, max_limit), _last(query, "marker")
         every = {"sort_key", "sort_dir", "limit", "marker"}
     elif service is ServiceType.BLOCK_STORAGE:
-        if _first(query, "offset") is not None:
-            raise InvalidInput("Atoll does not support offset on lists merged across pods; page with marker instead.")
         pairs, reverse = _cinder_sort(collection, query), False
         limit, marker = _int_limit(query, max_limit, max_limit), _first(query, "marker")
-        every, first = set(), {"sort", "sort_key", "sort_dir", "limit", "marker"}
+        offset = _offset(_first(query, "offset"))
+        every, first = {"offset"}, {"sort", "sort_key", "sort_dir", "limit", "marker"}  # pods never skip
     elif service is ServiceType.IMAGE:
         pairs, reverse = _glance_sort(query), False
         limit = _int_limit(query, min(GLANCE_DEFAULT_LIMIT, max_limit), max_limit)
@@ -97,7 +101,20 @@ def parse(
             f"Cannot sort {collection.name} across pods by {unmergeable[0]!r}: the listed items do not show it."
         )
     spec = dataclasses.replace(normalize(collection, pairs, order), reverse=reverse)
-    return ListRequest(spec, limit, marker, _filters(query, every, first))
+    return ListRequest(spec, limit, marker, _filters(query, every, first), offset)
+
+
+def _offset(text: str | None) -> int:
+    """Cinder's `offset` (cinder/api/common.py `get_pagination_params`): a non-negative integer."""
+    if text is None:
+        return 0
+    try:
+        offset = int(text)
+    except ValueError:
+        raise InvalidInput(f"Invalid input received: offset param must be an integer, got {text!r}.") from None
+    if offset < 0:
+        raise InvalidInput("Invalid input received: offset param must be positive.")
+    return offset
 
 
 def _filters(query: Query, every: set[str], first: set[str]) -> tuple[tuple[str, str], ...]:

@@ -45,7 +45,7 @@ def task_of(run: JobRun) -> SyncTask:
     )
 
 
-def _handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[Outcome]]:
+def handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[Outcome]]:
     async def handle(run: JobRun) -> Outcome:
         if calls is None:
             raise TemporaryError("This process has no [service_auth] credentials to reach the pods.", 60.0)
@@ -61,7 +61,7 @@ def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[
         JobType(
             child_type_name(name),
             CHILD_RESOURCE,
-            _handler(calls, sync),
+            handler(calls, sync),
             key_template="sync:{resource_type}:{target}:{resource}",
             retry=retry,
             description=f"Copy one {name} from its source pod to one target pod.",

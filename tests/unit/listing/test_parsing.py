@@ -220,9 +220,14 @@ def test_filters_are_everything_else_in_order_with_the_repeats_a_service_passes_
     assert neutron.spec.reverse
 
 
-def test_cinder_offset_is_refused_for_a_merged_list() -> None:
-    with pytest.raises(InvalidInput, match="offset"):
-        parsed(VOLUMES, "offset=1")
+def test_cinder_offset_is_read_once_and_checked() -> None:
+    listed = parsed(VOLUMES, "offset=2&limit=3&offset=5")
+    assert (listed.offset, listed.limit) == (2, 3)
+    assert listed.filters == ()  # the pods never skip: Atoll skips in the merged list
+    assert parsed(VOLUMES, "").offset == 0
+    for bad in ("offset=-1", "offset=x"):
+        with pytest.raises(InvalidInput, match="offset"):
+            parsed(VOLUMES, bad)
 
 
 def test_pods_are_asked_in_their_own_syntax() -> None:
