@@ -244,7 +244,18 @@ def atoll_app() -> Any:
 
     conf = new_config()
     sessions = session_factory(create_engine(os.environ["ATOLL_BENCH_DB"]))
-    return build_gateway(conf, sessions=sessions, validator=AcceptingValidator(), weigher=EvenWeigher()).app
+    parts = build_gateway(conf, sessions=sessions, validator=AcceptingValidator(), weigher=EvenWeigher())
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await parts.app(scope, receive, send)
+            return
+        while (await receive())["type"] != "lifespan.shutdown":  # startup, then shutdown
+            await send({"type": "lifespan.startup.complete"})
+        await parts.close()  # the pod clients, closed as atoll-api closes them
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return app
 
 
 async def prepare_db(url: str, pod_url: str) -> None:
