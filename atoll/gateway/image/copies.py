@@ -57,7 +57,9 @@ def image_path(image_id: str) -> str:
     return f"/images/{image_id}"
 
 
-async def find(gw: Gateway, request: GatewayRequest, image_id: str) -> Copies:
+async def find(gw: Gateway, request: GatewayRequest, image_id: str, *, home_first: bool = True) -> Copies:
+    """The copies the caller sees; with `home_first`, the pod it was created in first, else in the
+    pods' order (the order the merged list picks the copy it shows by)."""
     pods = await up_pods(gw, request)
     path = image_path(image_id)
     answers = await asyncio.gather(
@@ -80,7 +82,7 @@ async def find(gw: Gateway, request: GatewayRequest, image_id: str) -> Copies:
             silent.append(pod)
         elif refused is None:
             refused = (pod, answer)
-    home = await gw.routings.lookup(image_id, ResourceType.IMAGE)
+    home = await gw.routings.lookup(image_id, ResourceType.IMAGE) if home_first else None
     if home is not None:
         found.sort(key=lambda c: c.pod.pod_id != home.pod_id)
     return Copies(found, refused, silent)

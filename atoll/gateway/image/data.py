@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from atoll.core.errors import BadRequest
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Headers, Reply
 from atoll.gateway.image.copies import find
@@ -48,8 +49,15 @@ def _headers(gw: Gateway, request: GatewayRequest, names: tuple[str, ...]) -> di
     return headers
 
 
+class UnsupportedMediaType(BadRequest):
+    status = 415
+
+
 async def upload(gw: Gateway, request: GatewayRequest) -> Reply:
     image_id = request.params["image_id"]
+    if request.header("content-type") is None:
+        # The pod client would add a Content-Type to a streamed body; Glance refuses a body without one.
+        raise UnsupportedMediaType("Content type None is not supported")
     found = await _home(gw, request, image_id)
     if isinstance(found, Reply):
         return found

@@ -51,11 +51,13 @@ class ImageList(MergedList):
         if text is None or is_atoll_marker(text):
             return await super()._marker(request, text, spec)
         try:
-            copies = await find(self.gw, request, text)
+            copies = await find(self.gw, request, text, home_first=False)
         except AtollError:
             copies = None
         if copies is None or not copies.found:
             raise InvalidInput(f"No image found with ID {text}")  # Glance's 400 for an unknown marker
+        # The copy the list shows is the first pod's; the others' copies sort elsewhere (their own
+        # created_at), so those pods are sought by the shown copy's values, and `keep` drops theirs.
         first = copies.found[0]
         return Marker.after_item(spec, first.image, {first.pod.name: text})
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.unit.gateway.fakeglance import FakeGlance
 from tests.unit.pods.fakepod import FakePod
 
 _CLOCK = itertools.count()
@@ -48,7 +49,7 @@ class FakeNova(FakePod):
         r("POST", "/v2.1/os-keypairs", self._create_keypair)
         r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
         self.images: dict[str, dict[str, Any]] = {}
-        r("GET", "/v2/images/{id}", self._show_image)
+        self.glance = FakeGlance(self, self.images)
 
     # -- helpers -------------------------------------------------------------------------------
     def add(self, name: str, **fields: Any) -> dict[str, Any]:
@@ -199,11 +200,3 @@ class FakeNova(FakePod):
         if keypair is None:
             return self._fault(404, "itemNotFound", "Keypair not found")
         return self._echo(request, {"keypair": keypair})
-
-    async def _show_image(self, request: web.Request) -> web.StreamResponse:
-        image = self.images.get(request.match_info["id"])
-        if image is None:
-            return web.json_response(
-                {"message": "not found", "code": "404 Not Found", "title": "Not Found"}, status=404
-            )
-        return web.json_response(image)
