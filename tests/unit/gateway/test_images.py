@@ -70,7 +70,7 @@ def glance(bed: Bed, pod: str) -> FakeGlance:
 async def image_routings(bed: Bed) -> list[tuple[str, str]]:
     async with bed.sessions() as session:
         rows = (await session.scalars(sa.select(ResourceRouting).where(ResourceRouting.resource_type == "image"))).all()
-    names = {v: k for k, v in bed.ids.items()}
+    names = {str(v): k for k, v in bed.ids.items()}
     return sorted((r.top_id, names[r.pod_id]) for r in rows if r.bottom_id is not None)
 
 
