@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
 from atoll.jobs.outcomes import Outcome, TemporaryError
-from atoll.sync import flavor, image, keypair, secgroup
+from atoll.sync import flavor, image, keypair, remove, secgroup
 from atoll.sync.calls import PodCalls
 from atoll.sync.task import SyncTask
 
@@ -24,10 +24,16 @@ SYNCS: Mapping[str, Sync] = {
     "image": image.sync,
 }
 RESOURCE_TYPES = tuple(SYNCS)
+REMOVES: Mapping[str, Sync] = {"flavor": remove.flavor, "keypair": remove.keypair}
+"""Deletes of global resources for a pod that missed the gateway's delete (`delete_<type>` jobs)."""
 
 
 def child_type_name(resource_type: str) -> str:
     return f"sync_{resource_type}"
+
+
+def delete_type_name(resource_type: str) -> str:
+    return f"delete_{resource_type}"
 
 
 def task_of(run: JobRun) -> SyncTask:
@@ -68,4 +74,15 @@ def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[
         )
         for name, sync in SYNCS.items()
     ]
-    return [parent, *children]
+    removes = [
+        JobType(
+            delete_type_name(name),
+            CHILD_RESOURCE,
+            _handler(calls, remove_one),
+            key_template="sync:{resource_type}:{target}:{resource}",  # after that pod's earlier copies
+            retry=retry,
+            description=f"Delete one {name} in a pod that missed its delete through the gateway.",
+        )
+        for name, remove_one in REMOVES.items()
+    ]
+    return [parent, *children, *removes]

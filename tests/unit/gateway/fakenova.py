@@ -46,6 +46,7 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/os-availability-zone/detail", self._zones_detail)
         r("POST", "/v2.1/flavors", self._create_flavor)
         r("GET", "/v2.1/flavors/{id}", self._show_flavor)
+        r("DELETE", "/v2.1/flavors/{id}", self._delete_flavor)
         r("POST", "/v2.1/os-keypairs", self._create_keypair)
         r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
         self.images: dict[str, dict[str, Any]] = {}
@@ -181,6 +182,11 @@ class FakeNova(FakePod):
         flavor = (await request.json())["flavor"]
         self.flavors[flavor["id"]] = flavor
         return self._echo(request, {"flavor": flavor})
+
+    async def _delete_flavor(self, request: web.Request) -> web.StreamResponse:
+        if self.flavors.pop(request.match_info["id"], None) is None:
+            return self._fault(404, "itemNotFound", "Flavor not found")
+        return web.Response(status=202)
 
     async def _show_flavor(self, request: web.Request) -> web.StreamResponse:
         flavor = self.flavors.get(request.match_info["id"])

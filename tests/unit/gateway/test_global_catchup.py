@@ -1,0 +1,60 @@
+"""Flavors and keypairs written through the gateway while a pod is down: that pod gets a job
+(a copy from the pod that took the write, or a delete) that runs once it is back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from atoll.db.models import Job
+from atoll.types import PodStatus
+from tests.conftest import ADMIN, MEMBER
+from tests.unit.gateway.conftest import Bed
+
+
+async def jobs(bed: Bed) -> list[tuple[str, dict[str, Any]]]:
+    async with bed.sessions() as session:
+        rows = (await session.scalars(sa.select(Job).order_by(Job.created_at))).all()
+    return [(j.type, dict(j.resource)) for j in rows]
+
+
+async def test_a_flavor_made_while_a_pod_is_down_reaches_it_by_a_job(bed: Bed) -> None:
+    await bed.set_status("Pod2", PodStatus.DOWN)
+    made = await bed.http.post("/compute/v2.1/flavors", json={"flavor": {"name": "f", "id": "9"}}, headers=ADMIN)
+    assert made.status_code == 200, made.text
+    assert "9" in bed.pods["Pod1"].flavors
+    assert "9" not in bed.pods["Pod2"].flavors
+    [(kind, resource)] = await jobs(bed)
+    assert kind == "sync_flavor"
+    assert (resource["resource"], resource["source"], resource["target"], resource["force"]) == (
+        "9",
+        "Pod1",
+        "Pod2",
+        True,
+    )
+
+
+async def test_nothing_is_enqueued_when_every_pod_took_the_write(bed: Bed) -> None:
+    made = await bed.http.post("/compute/v2.1/flavors", json={"flavor": {"name": "f", "id": "9"}}, headers=ADMIN)
+    assert made.status_code == 200
+    assert await jobs(bed) == []
+
+
+async def test_a_flavor_deleted_while_a_pod_is_down_is_deleted_there_by_a_job(bed: Bed) -> None:
+    made = await bed.http.post("/compute/v2.1/flavors", json={"flavor": {"name": "f", "id": "9"}}, headers=ADMIN)
+    assert made.status_code == 200
+    await bed.set_status("Pod2", PodStatus.DOWN)
+    gone = await bed.http.delete("/compute/v2.1/flavors/9", headers=ADMIN)
+    assert gone.status_code == 202
+    assert "9" not in bed.pods["Pod1"].flavors
+    assert [(k, r["target"], r["resource"]) for k, r in await jobs(bed)] == [("delete_flavor", "Pod2", "9")]
+
+
+async def test_a_keypair_made_while_a_pod_is_down_reaches_it_by_a_job(bed: Bed) -> None:
+    await bed.set_status("Pod2", PodStatus.DOWN)
+    made = await bed.http.post("/compute/v2.1/os-keypairs", json={"keypair": {"name": "k1"}}, headers=MEMBER)
+    assert made.status_code == 200, made.text
+    [(kind, resource)] = await jobs(bed)
+    assert kind == "sync_keypair"
+    assert (resource["resource"], resource["target"], resource["user_id"]) == ("k1", "Pod2", "user-a")
