@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
 from atoll.jobs.outcomes import Outcome, TemporaryError
-from atoll.sync import flavor, image, keypair, remove, secgroup
+from atoll.sync import flavor, image, keypair, remove, secgroup, volume_type
 from atoll.sync.calls import PodCalls
 from atoll.sync.task import SyncTask
 
@@ -24,7 +24,13 @@ SYNCS: Mapping[str, Sync] = {
     "image": image.sync,
 }
 RESOURCE_TYPES = tuple(SYNCS)
-REMOVES: Mapping[str, Sync] = {"flavor": remove.flavor, "keypair": remove.keypair}
+CATCH_UPS: Mapping[str, Sync] = {"volume_type": volume_type.sync}
+"""Copies only the gateway asks for (a pod that missed a write), not offered by os-sync."""
+REMOVES: Mapping[str, Sync] = {
+    "flavor": remove.flavor,
+    "keypair": remove.keypair,
+    "volume_type": volume_type.remove,
+}
 """Deletes of global resources for a pod that missed the gateway's delete (`delete_<type>` jobs)."""
 
 
@@ -72,7 +78,7 @@ def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[
             retry=retry,
             description=f"Copy one {name} from its source pod to one target pod.",
         )
-        for name, sync in SYNCS.items()
+        for name, sync in {**SYNCS, **CATCH_UPS}.items()
     ]
     removes = [
         JobType(

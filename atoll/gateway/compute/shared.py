@@ -13,7 +13,7 @@ import asyncio
 import json
 import uuid
 
-from atoll.gateway.compute.catchup import catch_up
+from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import concatenated, every_pod, every_pod_missed, one_pod, up_pods
 from atoll.gateway.http import GatewayRequest, Reply

@@ -11,6 +11,8 @@ from atoll.db.models import Job
 from atoll.types import PodStatus
 from tests.conftest import ADMIN, MEMBER
 from tests.unit.gateway.conftest import Bed
+from tests.unit.gateway.fakecinder import FakeCloud
+from tests.unit.gateway.test_volumes import clouds  # noqa: F401  (a fixture)
 
 
 async def jobs(bed: Bed) -> list[tuple[str, dict[str, Any]]]:
@@ -58,3 +60,36 @@ async def test_a_keypair_made_while_a_pod_is_down_reaches_it_by_a_job(bed: Bed) 
     [(kind, resource)] = await jobs(bed)
     assert kind == "sync_keypair"
     assert (resource["resource"], resource["target"], resource["user_id"]) == ("k1", "Pod2", "user-a")
+
+
+async def test_a_volume_type_made_and_deleted_while_a_pod_is_down_reaches_it_by_jobs(clouds: Bed) -> None:  # noqa: F811
+    await clouds.set_status("Pod2", PodStatus.DOWN)
+    made = await clouds.http.post("/volume/v3/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)
+    assert made.status_code == 200, made.text
+    gold = made.json()["volume_type"]["id"]
+    specs = await clouds.http.post(
+        f"/volume/v3/types/{gold}/extra_specs", json={"extra_specs": {"k": "v"}}, headers=ADMIN
+    )
+    assert specs.status_code == 200
+    gone = await clouds.http.delete(f"/volume/v3/types/{gold}", headers=ADMIN)
+    assert gone.status_code == 202
+    assert [(k, r["target"], r["resource"]) for k, r in await jobs(clouds)] == [
+        ("sync_volume_type", "Pod2", "gold"),
+        ("sync_volume_type", "Pod2", "gold"),
+        ("delete_volume_type", "Pod2", "gold"),
+    ]
+
+
+async def test_a_volume_type_missing_in_an_up_pod_is_copied_there_by_a_job(clouds: Bed) -> None:  # noqa: F811
+    made = await clouds.http.post("/volume/v3/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)
+    gold = made.json()["volume_type"]["id"]
+    two = clouds.pods["Pod2"]
+    assert isinstance(two, FakeCloud)
+    found = two.type_named("gold")
+    assert found is not None
+    two.types.pop(found["id"])  # deleted behind Atoll's back
+    specs = await clouds.http.post(
+        f"/volume/v3/types/{gold}/extra_specs", json={"extra_specs": {"k": "v"}}, headers=ADMIN
+    )
+    assert specs.status_code == 200
+    assert [(k, r["target"]) for k, r in await jobs(clouds)] == [("sync_volume_type", "Pod2")]

@@ -1,10 +1,11 @@
-"""Jobs that bring a pod that missed a write to a global resource (flavor, keypair) up to date.
+"""Jobs that bring a pod that missed a write to a global resource (flavor, keypair, volume type) up to date.
 
-The gateway writes a flavor or keypair to every up pod at once (`every_pod_missed`); each pod
-that missed it (down, unreachable, or answering 5xx) gets a job: a copy from the pod that took
-the write (`sync_flavor` with force, `sync_keypair`), or a delete (`delete_flavor`,
-`delete_keypair`). The jobs retry while the pod is down, share one ordering key per (resource,
-pod) so a delete runs after the copy before it, and are listed in `/v1.0/jobs`.
+The gateway writes a flavor, keypair or volume type to every up pod at once; each pod that
+missed it (down, unreachable, or answering 5xx) gets a job: a copy from the pod that took the
+write (`sync_flavor`, `sync_keypair`, `sync_volume_type`, with force), or a delete
+(`delete_flavor`, `delete_keypair`, `delete_volume_type`). The jobs retry while the pod is
+down, share one ordering key per (resource, pod) so a delete runs after the copy before it,
+and are listed in `/v1.0/jobs`.
 """
 
 from __future__ import annotations
