@@ -7,14 +7,15 @@
                 Glance's `copy-image` import mapped onto the pods (`copy`)
     copies      where an image is, as the caller sees it (`copies`)
 
-Schemas and `/info` come from one up pod (every pod's Glance has the same).
+Schemas and `/info` come from one up pod (every pod's Glance has the same), except
+`/info/stores`: the pods, as the stores of `copy-image`.
 """
 
 from __future__ import annotations
 
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import one_pod
-from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.image import copy, data, images, listing
 from atoll.gateway.router import Route, Router
 
@@ -42,6 +43,16 @@ def router(gw: Gateway) -> Router:
     async def shared(request: GatewayRequest) -> Reply:
         return await one_pod(gw, request)
 
+    async def stores(request: GatewayRequest) -> Reply:
+        """The pods are the stores `copy-image` copies to (Glance's multi-store discovery shape)."""
+        pods = [p for p in (await gw.pods()).bottoms if p.has("image")]
+        listed: list[dict[str, object]] = [
+            {"id": p.name, "description": f"Pod {p.name}, availability zone {p.az_name}"} for p in pods
+        ]
+        if listed:
+            listed[0]["default"] = True
+        return json_reply(200, {"stores": listed})
+
     return Router(
         [
             Route("GET", "/images", listing.image_list(gw)),
@@ -58,6 +69,7 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/images/{image_id}/members/{member_id}", read),
             Route("POST", "/images/{image_id}/members", write),
             Route(("PUT", "DELETE"), "/images/{image_id}/members/{member_id}", write),
+            Route("GET", "/info/stores", stores),
             Route("GET", "/schemas/{path:path}", shared),
             Route("GET", "/info/{path:path}", shared),
         ]

@@ -22,7 +22,8 @@ from typing import Any
 from atoll.core.errors import AtollError, BadRequest, Conflict, Forbidden, ServiceUnavailable
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
-from atoll.gateway.image.copies import find
+from atoll.gateway.image.copies import find, image_path
+from atoll.gateway.services import IMAGE as GLANCE
 from atoll.jobs.outcomes import PermanentError, TemporaryError
 from atoll.network.once import Once
 from atoll.pods.info import PodInfo
@@ -44,6 +45,8 @@ async def ensure_in_pod(
     with `missing` as its message, or (None) the create goes on and the pod's service answers."""
     if not pod.has("image"):
         return
+    if await _active_in(gw, request, image_id, pod):
+        return  # the common case: one call, to the chosen pod only
     copies = await find(gw, request, image_id)
     here = copies.in_pod(pod)
     if here is not None and here.image.get("status") == "active":
@@ -81,6 +84,19 @@ async def ensure_in_pod(
         raise Conflict(
             f"Image {image_id} could not be copied to availability zone {pod.az_name}: {error.reason}"
         ) from error
+
+
+async def _active_in(gw: Gateway, request: GatewayRequest, image_id: str, pod: PodInfo) -> bool:
+    try:
+        response = await gw.forwarder.send(
+            request, pod, method="GET", path=image_path(image_id), query=[], service=GLANCE
+        )
+    except AtollError:
+        return False
+    if response.status != 200:
+        return False
+    document = response.json()
+    return isinstance(document, dict) and document.get("status") == "active"
 
 
 async def import_image(gw: Gateway, request: GatewayRequest) -> Reply | None:

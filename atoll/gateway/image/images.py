@@ -15,6 +15,7 @@ import asyncio
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from atoll.core.errors import AtollError, BadRequest, Conflict
 from atoll.gateway.deps import Gateway
@@ -34,7 +35,7 @@ async def create(gw: Gateway, request: GatewayRequest) -> Reply:
     if not isinstance(document, dict):
         raise BadRequest("Body expected in request: a JSON object.")
     image_id = document.setdefault("id", str(uuid.uuid4()))
-    if not isinstance(image_id, str) or not image_id:
+    if not isinstance(image_id, str) or not image_id or image_id in (".", ".."):
         raise BadRequest(f"Invalid input for field/attribute id. Value: {image_id!r}. It must be a string.")
     project = ProjectId(request.context.project_id or "")
     await _id_free(gw, image_id)
@@ -65,9 +66,8 @@ async def _id_free(gw: Gateway, image_id: str) -> None:
         return
     pods = [p for p in (await gw.pods()).bottoms if p.is_up and p.has("image")]
     calls = gw.calls
-    answers = await asyncio.gather(
-        *(calls.call(p.name, "image", "GET", f"/v2/images/{image_id}") for p in pods), return_exceptions=True
-    )
+    path = f"/v2/images/{quote(image_id, safe='')}"  # never another path, on Atoll's credentials
+    answers = await asyncio.gather(*(calls.call(p.name, "image", "GET", path) for p in pods), return_exceptions=True)
     if any(isinstance(a, PodResponse) and a.status == 200 for a in answers):
         raise Conflict(f"Image with identifier {image_id} already exists!")
 

@@ -258,3 +258,9 @@ async def test_a_plain_id_marker_goes_on_after_the_copy_the_list_shows(gbed: Bed
     assert [i["id"] for i in listed] == [newer, older]
     after = (await gbed.http.get(f"{V2}/images?marker={newer}", headers=MEMBER)).json()["images"]
     assert [i["id"] for i in after] == [older]
+
+
+async def test_the_stores_are_the_pods(gbed: Bed) -> None:
+    listed = await gbed.http.get(f"{V2}/info/stores", headers=MEMBER)
+    assert listed.status_code == 200
+    assert [(s["id"], s.get("default", False)) for s in listed.json()["stores"]] == [("Pod1", True), ("Pod2", False)]
