@@ -4,7 +4,7 @@ RequestIdMiddleware   x-openstack-request-id on every response; 500 fault body o
   AuthMiddleware      X-Auth-Token -> RequestContext (401 otherwise)
     FastAPI routes    versions, /v1.0/pods, /v1.0/bindings, /v1.0/routings, /v1.0/jobs,
                       /v1.0/resources
-                      /v1.0/{project_id}/os-sync
+                      /v1.0/{project_id}/os-sync, /v1.0/sync-policies
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 import atoll
 from atoll.api import errors
 from atoll.api.deps import Services
-from atoll.api.routes import bindings, jobs, pods, resources, routings, sync, versions
+from atoll.api.routes import bindings, jobs, pods, resources, routings, sync, sync_policies, versions
 from atoll.core.tasks import BackgroundTasks
 from atoll.inventory import ResourceView
 from atoll.jobs.declarations import JobTypes
@@ -95,6 +95,6 @@ def create_app(
         resource_view=resource_view,
     )
     errors.install(app)
-    for module in (versions, pods, bindings, routings, jobs, resources, sync):
+    for module in (versions, pods, bindings, routings, jobs, resources, sync, sync_policies):
         app.include_router(module.router)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 from oslo_config import cfg
 from oslo_policy import opts as policy_opts
 
-from atoll.conf import api, auth, database, engine, gateway, jobs, paths
+from atoll.conf import api, auth, database, engine, gateway, jobs, paths, sync
 
 CONF = cfg.CONF
 
@@ -24,6 +24,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     jobs.register_opts(conf)
     policy_opts.set_defaults(conf)  # [oslo_policy] exists before the first check, so it can be set
     gateway.register_opts(conf)
+    sync.register_opts(conf)
 
 
 def new_config(args: list[str] | None = None, default_config_files: list[str] | None = None) -> cfg.ConfigOpts:

@@ -136,3 +136,41 @@ class Job(TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(sa.Integer(), default=0)
     run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class SyncPolicy(TimestampMixin, Base):
+    """Keep `resources` of `resource_type` from the `source` pod present and identical in the
+    pods of `target` ({"pods": [names]}, {"az": name} or {"all": true}); see `atoll.sync.policy`.
+    `next_check_at` is when an engine checks it next: now when it is created or changed."""
+
+    __tablename__ = "sync_policies"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    project_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    user_id: Mapped[str] = mapped_column(sa.String(255))
+    resource_type: Mapped[str] = mapped_column(sa.String(32))
+    resources: Mapped[list[str]] = mapped_column(sa.JSON())
+    source: Mapped[str] = mapped_column(sa.String(255))
+    target: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
+    next_check_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    source_error: Mapped[str] = mapped_column(sa.String(1024), default="")
+
+
+class SyncPolicyPod(Base):
+    """What the last check of a policy found in one target pod, and its repair job."""
+
+    __tablename__ = "sync_policy_pods"
+
+    policy_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("sync_policies.id", ondelete="CASCADE"), primary_key=True
+    )
+    pod: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    resources: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
+    reason: Mapped[str] = mapped_column(sa.String(2048), default="")
+    unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    job_id: Mapped[str | None] = mapped_column(sa.String(36))
+    failures: Mapped[int] = mapped_column(sa.Integer(), default=0)

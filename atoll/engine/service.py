@@ -21,7 +21,9 @@ from atoll.pods.directory import PodDirectory
 from atoll.pods.pool import PodClients
 from atoll.pods.registry import PodRegistry, db_loader
 from atoll.sync import handlers as sync_handlers
+from atoll.sync import policy_jobs
 from atoll.sync.calls import PodCalls
+from atoll.sync.reconcile import Reconciler
 
 LOG = logging.getLogger(__name__)
 
@@ -50,11 +52,22 @@ def build_runner(conf: cfg.ConfigOpts, directory: PodDirectory, clock: Clock) ->
     return PeriodicRunner(tasks, leadership, clock, check_interval=conf.engine.leader_check_interval)
 
 
+SYNC_POLICY_LOCK = b"atoll-engine-sync-policies"
+
+
+def build_reconcile_runner(conf: cfg.ConfigOpts, reconciler: Reconciler, clock: Clock) -> PeriodicRunner:
+    """The sync policies' reconcile, on the engine holding its own lock: a pod slow to answer a check
+    never delays the health probes, and the two kinds of work may lead on different engines."""
+    task = PeriodicTask("reconcile_sync_policies", conf.sync.policy_scan_interval, reconciler.turn)
+    leadership = ToozLeadership(conf.engine.coordination_url, lock_name=SYNC_POLICY_LOCK)
+    return PeriodicRunner([task], leadership, clock, check_interval=conf.engine.leader_check_interval)
+
+
 def job_types(sync_calls: PodCalls | None = None) -> JobTypes:
     """The job types of this release, each declared by the package whose work it is.
 
     A process that only enqueues jobs (atoll-api without `run_engine`) passes no pod access."""
-    return JobTypes(sync_handlers.job_types(sync_calls))
+    return JobTypes([*sync_handlers.job_types(sync_calls), *policy_jobs.job_types(sync_calls)])
 
 
 def build_pod_calls(
@@ -89,7 +102,15 @@ def add_workers(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
 ) -> None:
-    """Every long-running task of the engine: the periodic tasks and the job worker."""
+    """Every long-running task of the engine: the periodic tasks, the sync policies' reconcile (under
+    its own lock; only when the pods can be reached) and the job worker."""
+    calls = build_pod_calls(conf, sessions, lifecycle, clock)
+    types = job_types(calls)
     lifecycle.add_worker("periodic", build_runner(conf, directory, clock).run_forever)
-    types = job_types(build_pod_calls(conf, sessions, lifecycle, clock))
+    if calls is not None:
+        sync = conf.sync
+        reconciler = Reconciler(
+            sessions, calls, types, clock, interval=sync.policy_interval, concurrency=sync.policy_concurrency
+        )
+        lifecycle.add_worker("sync_policies", build_reconcile_runner(conf, reconciler, clock).run_forever)
     lifecycle.add_worker("jobs", build_worker(conf, sessions, types, clock).run_forever)

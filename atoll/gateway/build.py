@@ -25,8 +25,8 @@ from atoll.policy import Authorizer
 from atoll.routing.store import RoutingStore
 from atoll.scheduling.scheduler import Scheduler
 from atoll.scheduling.weigher import Weigher
+from atoll.sync import handlers, policy_jobs
 from atoll.sync.calls import PodCalls, Tokens
-from atoll.sync.handlers import job_types
 from atoll.types import JobId
 
 MOUNTS = tuple(service.prefix for service in SERVICES)
@@ -83,7 +83,7 @@ def build_gateway(
         routings=RoutingStore(sessions),
         scheduler=Scheduler(sessions, weigher),
         calls=None if service_tokens is None else PodCalls(registry, clients, service_tokens),
-        jobs=JobTypes(job_types(None)),
+        jobs=JobTypes([*handlers.job_types(None), *policy_jobs.job_types(None)]),
         enqueue=_enqueuer(sessions),
         authorizer=Authorizer(conf),
     )

@@ -3,9 +3,9 @@
 The gateway writes a flavor, keypair or volume type to every up pod at once; each pod that
 missed it (down, unreachable, or answering 5xx) gets a job: a copy from the pod that took the
 write (`sync_flavor`, `sync_keypair`, `sync_volume_type`, with force), or a delete
-(`delete_flavor`, `delete_keypair`, `delete_volume_type`). The jobs retry while the pod is
-down, share one ordering key per (resource, pod) so a delete runs after the copy before it,
-and are listed in `/v1.0/jobs`.
+(`sync_remove_flavor`, `sync_remove_keypair`, `sync_remove_volume_type`: the sync policies'
+own). The jobs retry while the pod is down, share one ordering key per (resource, pod) so a
+delete runs after the copy before it, and are listed in `/v1.0/jobs`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest
 from atoll.jobs.enqueue import NewJob
 from atoll.pods.info import PodInfo
-from atoll.sync.handlers import child_type_name, delete_type_name
+from atoll.sync.handlers import child_type_name
+from atoll.sync.policy_jobs import remove_type_name
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ async def catch_up(
 ) -> None:
     if not missed:
         return
-    name = delete_type_name(resource_type) if delete else child_type_name(resource_type)
+    name = remove_type_name(resource_type) if delete else child_type_name(resource_type)
     job_type = gw.jobs.get(name) if gw.jobs is not None else None
     if job_type is None or gw.enqueue is None:
         LOG.warning("%s %s missed pods %s and no job can catch them up", resource_type, resource, missed)

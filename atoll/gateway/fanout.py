@@ -1,5 +1,6 @@
 """Calling several pods at once: writes to every pod (global resources, until the sync jobs
-take them over), reads of one up pod, and the pods' lists put together (`concatenated`)."""
+take them over), reads of one up pod, the pods' lists put together (`concatenated`), and a
+call on an item no routing places asked of each pod in turn (`first_found`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from atoll.core.errors import AtollError, ServiceUnavailable
+from atoll.core.errors import AtollError, NotFound, ServiceUnavailable
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.pods.client import PodResponse
@@ -117,5 +118,25 @@ def concatenated(
                 items += document.get(key, []) if isinstance(document, dict) else []
         headers = [(PARTIAL_HEADER, ",".join(partial).encode())] if partial else []
         return json_reply(200, {key: items}, headers)
+
+    return handle
+
+
+def first_found(
+    gw: Gateway, adjust: Callable[[Reply, PodInfo], Reply] = lambda reply, _pod: reply
+) -> Callable[[GatewayRequest], Any]:
+    """A handler of a call on an item without a routing: the first up pod that does not answer 404
+    (its answer, adjusted), else the last pod's 404."""
+
+    async def handle(request: GatewayRequest) -> Reply:
+        last: Reply | None = None
+        for pod in await up_pods(gw, request):
+            response = await gw.forwarder.send(request, pod)
+            last = adjust(gw.forwarder.relay(request, pod, response), pod)
+            if response.status != 404:
+                return last
+        if last is None:
+            raise NotFound("The resource could not be found.")
+        return last
 
     return handle

@@ -81,18 +81,17 @@ async def _take(
         unlocked = set(free.all())
         candidates = [c for c in candidates if c[0] in unlocked]
     keys = {key for *_, key in candidates if key is not None}
-    busy = (
-        set((await session.scalars(sa.select(Job.running_key).where(Job.running_key.in_(keys)))).all())
-        if keys
-        else set()
-    )
+    # Which job holds each key. An expired RUNNING candidate holds its own key: it is taken over
+    # with it; any other holder makes the key busy.
+    held = sa.select(Job.running_key, Job.seq).where(Job.running_key.in_(keys))
+    holders: dict[str | None, int] = {key: seq for key, seq in (await session.execute(held)).all()} if keys else {}
     chosen: list[Candidate] = []
     for candidate in candidates:
-        key = candidate[3]
-        if len(chosen) < limit and (key is None or key not in busy):
+        seq, key = candidate[0], candidate[3]
+        if len(chosen) < limit and (key is None or holders.get(key, seq) == seq):
             chosen.append(candidate)
             if key is not None:
-                busy.add(key)
+                holders[key] = seq
     leased = {
         "status": RUNNING,
         "attempts": Job.attempts + 1,

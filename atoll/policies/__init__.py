@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from oslo_config import cfg
 from oslo_policy import policy
 
-from atoll.policies import base, bindings, images, jobs, pods, resources, routings, sync
+from atoll.policies import base, bindings, images, jobs, pods, resources, routings, sync, sync_policies
 
 
 def list_rules() -> list[policy.RuleDefault]:
@@ -24,6 +24,7 @@ def list_rules() -> list[policy.RuleDefault]:
         jobs.list_rules(),
         resources.list_rules(),
         sync.list_rules(),
+        sync_policies.list_rules(),
         images.list_rules(),
     )
     return list(rules)

@@ -11,7 +11,7 @@ from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, TemporaryError
 from atoll.sync.calls import PodCalls, brief, compute_headers, segment
-from atoll.sync.task import SyncTask, differ_reason, differences
+from atoll.sync.task import Subject, SyncTask, differ_reason, differences
 
 HEADERS = compute_headers()
 PUBLIC = "os-flavor-access:is_public"
@@ -156,4 +156,33 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     if not task.may_change:
         return Fail(differ_reason("Flavor", fid, task.target, diffs))
     await _converge(calls, task, fid, want, have)
+    return Done()
+
+
+async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
+    """The source's flavor and what can change on it, for `drift` in each target."""
+    found = await _by_id(calls, subject.source, subject.resource) or await _by_name(
+        calls, subject.source, subject.resource
+    )
+    if found is None:
+        raise PermanentError(f"Flavor {subject.resource} does not exist in {subject.source}.")
+    return {"flavor": found, "mutable": await _mutable(calls, subject.source, found)}
+
+
+async def drift(calls: PodCalls, subject: Subject, source: dict[str, Any], target: str) -> list[str] | None:
+    """What differs in `target` (target != source); None when it has no flavor of the source's id."""
+    flavor = source["flavor"]
+    have = await _by_id(calls, target, flavor["id"])
+    if have is None:
+        return None
+    return differences(_fixed(flavor), _fixed(have)) + differences(
+        source["mutable"], await _mutable(calls, target, have)
+    )
+
+
+async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
+    """Delete the target's copy (by id, else by name); the source is never touched."""
+    found = await _by_id(calls, task.target, task.resource) or await _by_name(calls, task.target, task.resource)
+    if found is not None:
+        await _expect(calls, task.target, "DELETE", f"/flavors/{segment(found['id'])}", (202, 204, 404))
     return Done()

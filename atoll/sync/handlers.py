@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
 from atoll.jobs.outcomes import Outcome, TemporaryError
-from atoll.sync import flavor, image, keypair, remove, secgroup, volume_type
+from atoll.sync import flavor, image, keypair, secgroup, volume_type
 from atoll.sync.calls import PodCalls
 from atoll.sync.task import SyncTask
 
@@ -26,20 +26,10 @@ SYNCS: Mapping[str, Sync] = {
 RESOURCE_TYPES = tuple(SYNCS)
 CATCH_UPS: Mapping[str, Sync] = {"volume_type": volume_type.sync}
 """Copies only the gateway asks for (a pod that missed a write), not offered by os-sync."""
-REMOVES: Mapping[str, Sync] = {
-    "flavor": remove.flavor,
-    "keypair": remove.keypair,
-    "volume_type": volume_type.remove,
-}
-"""Deletes of global resources for a pod that missed the gateway's delete (`delete_<type>` jobs)."""
 
 
 def child_type_name(resource_type: str) -> str:
     return f"sync_{resource_type}"
-
-
-def delete_type_name(resource_type: str) -> str:
-    return f"delete_{resource_type}"
 
 
 def task_of(run: JobRun) -> SyncTask:
@@ -57,7 +47,7 @@ def task_of(run: JobRun) -> SyncTask:
     )
 
 
-def _handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[Outcome]]:
+def handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[Outcome]]:
     async def handle(run: JobRun) -> Outcome:
         if calls is None:
             raise TemporaryError("This process has no [service_auth] credentials to reach the pods.", 60.0)
@@ -73,22 +63,11 @@ def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[
         JobType(
             child_type_name(name),
             CHILD_RESOURCE,
-            _handler(calls, sync),
+            handler(calls, sync),
             key_template="sync:{resource_type}:{target}:{resource}",
             retry=retry,
             description=f"Copy one {name} from its source pod to one target pod.",
         )
         for name, sync in {**SYNCS, **CATCH_UPS}.items()
     ]
-    removes = [
-        JobType(
-            delete_type_name(name),
-            CHILD_RESOURCE,
-            _handler(calls, remove_one),
-            key_template="sync:{resource_type}:{target}:{resource}",  # after that pod's earlier copies
-            retry=retry,
-            description=f"Delete one {name} in a pod that missed its delete through the gateway.",
-        )
-        for name, remove_one in REMOVES.items()
-    ]
-    return [parent, *children, *removes]
+    return [parent, *children]

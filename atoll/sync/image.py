@@ -18,11 +18,11 @@ from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, TemporaryEr
 from atoll.sync import imagedata
 from atoll.sync.calls import PodCalls, brief, segment
 from atoll.sync.imagedata import BUSY, DATA, properties
-from atoll.sync.task import SyncTask, differ_reason, differences
+from atoll.sync.task import Subject, SyncTask, differ_reason, differences
 
 PATCH = "application/openstack-images-v2.1-json-patch"
 
-__all__ = ["DATA", "PATCH", "properties", "sync"]
+__all__ = ["DATA", "PATCH", "drift", "properties", "read_source", "remove", "sync"]
 
 
 async def _create(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> dict[str, Any]:
@@ -81,4 +81,34 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     if not task.may_change:
         return Fail(differ_reason("Image", source["id"], task.target, diffs))
     await _patch(calls, task, source["id"], want, properties(target))
+    return Done()
+
+
+async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
+    found = await imagedata.read(calls, subject.source, subject.resource)
+    if found is None or found.get("owner") != subject.project_id:
+        raise PermanentError(
+            f"Image {subject.resource} of project {subject.project_id} does not exist in {subject.source}."
+        )
+    if found["status"] != "active":
+        raise PermanentError(
+            f"Image {subject.resource} is {found['status']} in {subject.source}; only active images are kept."
+        )
+    return found
+
+
+async def drift(calls: PodCalls, subject: Subject, source: dict[str, Any], target: str) -> list[str] | None:
+    have = await imagedata.read(calls, target, source["id"])
+    if have is None:
+        return None
+    if have["status"] != "active":
+        return [f"status: {have['status']!r} != 'active'"]
+    data = differences({k: source.get(k) for k in DATA}, {k: have.get(k) for k in DATA})
+    return data + differences(properties(source), properties(have))
+
+
+async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
+    gone = await calls.call(task.target, "image", "DELETE", f"/v2/images/{segment(task.resource)}")
+    if gone.status not in (204, 404):
+        return Fail(f"Deleting image {task.resource} in {task.target}: {gone.status} {brief(gone)}")
     return Done()

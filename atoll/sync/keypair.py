@@ -10,7 +10,7 @@ from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, TemporaryError
 from atoll.sync.calls import PodCalls, brief, compute_headers, segment
-from atoll.sync.task import SyncTask, differ_reason, differences
+from atoll.sync.task import Subject, SyncTask, differ_reason, differences
 
 HEADERS = compute_headers("2.10")
 
@@ -58,3 +58,25 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     if made.status not in (200, 201):
         return Fail(f"Creating keypair {name} in {task.target}: {made.status} {brief(made)}")
     return Done({"created": True})
+
+
+async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
+    found = await _get(calls, subject.source, subject.resource, subject.user_id)
+    if found is None:
+        raise PermanentError(
+            f"Keypair {subject.resource} of user {subject.user_id} does not exist in {subject.source}."
+        )
+    return _shape(found)
+
+
+async def drift(calls: PodCalls, subject: Subject, source: dict[str, Any], target: str) -> list[str] | None:
+    have = await _get(calls, target, subject.resource, subject.user_id)
+    return None if have is None else differences(source, _shape(have))
+
+
+async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
+    path = f"/os-keypairs/{segment(task.resource)}"
+    gone = await calls.call(task.target, "compute", "DELETE", path, params=[("user_id", task.user_id)], headers=HEADERS)
+    if gone.status not in (202, 204, 404):
+        return Fail(f"Deleting keypair {task.resource} in {task.target}: {gone.status} {brief(gone)}")
+    return Done()

@@ -13,7 +13,7 @@ from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, TemporaryError
 from atoll.sync.calls import PodCalls, brief, segment
-from atoll.sync.task import SyncTask, differ_reason
+from atoll.sync.task import Subject, SyncTask, differ_reason
 
 Rule = tuple[Any, ...]
 RULE_FIELDS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix")
@@ -86,6 +86,23 @@ async def _add_rule(calls: PodCalls, task: SyncTask, group_id: str, rule: Rule, 
         raise PermanentError(f"Adding rule {_describe(rule)} in {task.target}: {made.status} {brief(made)}")
 
 
+def _compare(
+    source: dict[str, Any],
+    want: dict[Rule, dict[str, Any]],
+    target: dict[str, Any],
+    target_groups: list[dict[str, Any]],
+) -> tuple[list[Rule], list[Rule], dict[Rule, dict[str, Any]], list[str]]:
+    """The target's missing and extra rules, its rules by key, and the differences (target != source)."""
+    names = {**{g["id"]: g["name"] for g in target_groups}, target["id"]: source["name"]}
+    have = _rules(target, names, strict=False)
+    missing = [r for r in want if r not in have]
+    extra = [r for r in have if r not in want]
+    diffs = [f"missing rule {_describe(r)}" for r in missing] + [f"extra rule {_describe(r)}" for r in extra]
+    if target["description"] != source["description"]:
+        diffs.insert(0, f"description: {target['description']!r} != {source['description']!r}")
+    return missing, extra, have, diffs
+
+
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     source_groups = await _groups(calls, task.source, task.project_id)
     source = _find(source_groups, task.resource, task.source)
@@ -112,12 +129,7 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
             f"Security group {name}: its rules name remote group(s) {', '.join(missing_remote)}, absent from "
             f"{task.target}; sync those too."
         )
-    have = _rules(target, {**{g["id"]: g["name"] for g in target_groups}, target["id"]: name}, strict=False)
-    missing = [r for r in want if r not in have]
-    extra = [r for r in have if r not in want]
-    diffs = [f"missing rule {_describe(r)}" for r in missing] + [f"extra rule {_describe(r)}" for r in extra]
-    if target["description"] != source["description"]:
-        diffs.insert(0, f"description: {target['description']!r} != {source['description']!r}")
+    missing, extra, have, diffs = _compare(source, want, target, target_groups)
     if not diffs:
         return Done()
     if not task.may_change:
@@ -135,4 +147,46 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
         )
         if gone.status not in (204, 404):
             raise PermanentError(f"Deleting rule {_describe(rule)} in {task.target}: {gone.status} {brief(gone)}")
+    return Done()
+
+
+async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
+    groups = await _groups(calls, subject.source, subject.project_id)
+    found = _find(groups, subject.resource, subject.source)
+    if found is None:
+        raise PermanentError(
+            f"Security group {subject.resource} of project {subject.project_id} does not exist in {subject.source}."
+        )
+    try:
+        want = _rules(found, {g["id"]: g["name"] for g in groups})
+    except Unmappable as error:
+        raise PermanentError(
+            f"A rule of security group {found['name']} names a remote group {error} Atoll cannot read."
+        ) from error
+    return {"group": found, "want": want}
+
+
+async def drift(calls: PodCalls, subject: Subject, source: dict[str, Any], target: str) -> list[str] | None:
+    groups = await _groups(calls, target, subject.project_id)
+    found = _find(groups, source["group"]["name"], target)
+    if found is None:
+        return None
+    return _compare(source["group"], source["want"], found, groups)[3]
+
+
+async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
+    """Delete the target's group of the source group's name (read in the source when named by id)."""
+    name = task.resource
+    target_groups = await _groups(calls, task.target, task.project_id)
+    if not any(g["name"] == name for g in target_groups):
+        source = _find(await _groups(calls, task.source, task.project_id), name, task.source)
+        if source is None:
+            return Done()  # named by an id the source no longer has: nothing Atoll can find by name
+        name = source["name"]
+    found = _find(target_groups, name, task.target)
+    if found is None:
+        return Done()
+    gone = await calls.call(task.target, "network", "DELETE", f"/v2.0/security-groups/{segment(found['id'])}")
+    if gone.status not in (204, 404):
+        return Fail(f"Deleting security group {name} in {task.target}: {gone.status} {brief(gone)}")
     return Done()

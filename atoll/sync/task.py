@@ -38,6 +38,17 @@ class SyncTask:
         return self.force or self.created
 
 
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """One resource a sync policy keeps: read in its source pod, compared in each target."""
+
+    resource_type: str
+    resource: str
+    source: str
+    project_id: str
+    user_id: str
+
+
 def differences(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[str]:
     """`field: target value != source value` for each field that differs, in `want`'s order, then
     the fields only the target has."""

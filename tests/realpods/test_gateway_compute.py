@@ -28,17 +28,6 @@ NOVA = ("--os-compute-api-version", "2.37")
 
 
 @pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll as RegionOne's compute; brought up with --atoll if it is not."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
-@pytest.fixture(scope="module")
 def admin_token(atoll: Any) -> str:
     return str(atoll.openstack("token", "issue", cloud="testbed-admin", region=REGION)["id"])
 

@@ -19,17 +19,6 @@ REGION = "RegionOne"
 CIDR = "10.9.0.0/24"
 
 
-@pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll as RegionOne; brought up with --atoll if it is not."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
 def _cli(atoll: Any, *args: str, region: str = REGION, **kw: Any) -> Any:
     return atoll.openstack(*args, region=region, **kw)
 

@@ -27,17 +27,6 @@ PODS = (("Pod1", "az1"), ("Pod2", "az2"))
 
 
 @pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll as RegionOne's block storage; brought up with --atoll if it is not."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
-@pytest.fixture(scope="module")
 def token(atoll: Any) -> str:
     return str(atoll.openstack("token", "issue", region=REGION)["id"])
 

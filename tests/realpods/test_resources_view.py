@@ -24,17 +24,6 @@ WAIT = 300
 Key = tuple[str, str, str]
 
 
-@pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll running (``up --atoll`` if it is not)."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
 def _token(atoll: Any, cloud: str) -> dict[str, Any]:
     return dict(atoll.openstack("token", "issue", cloud=cloud, region="Pod1"))
 

@@ -21,17 +21,6 @@ WAIT = 240.0
 SOURCE, TARGET = "Pod1", "Pod2"
 
 
-@pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll (api + engine); brought up with --atoll if it is not."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
 class Caller:
     """One test bed user calling Atoll's os-sync API with its own token."""
 

@@ -71,6 +71,62 @@ def servers(cli: Cli, names: Sequence[tuple[str, str]], flavor: str, image: str)
             cli.run("server", "delete", "--wait", name, check=False)
 
 
+def wait_volume(cli: Cli, volume: str, status: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while (now := cli.value("volume", "show", volume)["status"]) != status:
+        if now == "error" or time.monotonic() > deadline:
+            sys.exit(f"demo: volume {volume} is {now}, not {status}")
+        time.sleep(1)
+
+
+@contextmanager
+def network(cli: Cli, name: str, cidr: str) -> Iterator[str]:
+    """A network and subnet made in the central Neutron (RegionOne's network endpoint)."""
+    cli.run("network", "create", "-c", "id", "-c", "name", "-c", "status", name)
+    try:
+        cli.run("subnet", "create", "--network", name, "--subnet-range", cidr,
+                "-c", "id", "-c", "cidr", "-c", "gateway_ip", f"{name}-subnet")  # fmt: skip
+        yield name
+    finally:
+        cli.run("subnet", "delete", f"{name}-subnet", check=False, show=False)
+        cli.run("network", "delete", name, check=False)
+
+
+def volumes_and_networks(cli: Cli, state: dict[str, Any], suffix: str) -> None:
+    """A server on a central network in az2, a volume made in az2 and attached to it."""
+    flavor, image = state["flavor"]["name"], state["image"]["name"]
+    pod = state["pod_regions"][1]
+    net = f"demo-net-{suffix}"
+    print("\n== Networks and volumes ==")
+    print("Networks live in the central Neutron; Atoll realizes one in a pod when a server there uses it:")
+    with network(cli, net, "10.42.0.0/24"):
+        server = f"demo-net-vm-{suffix}"
+        cli.run("server", "create", "--availability-zone", "az2", "--flavor", flavor, "--image", image,
+                "--network", net, "--wait", "-c", "name", "-c", "status", "-c", "addresses", server)  # fmt: skip
+        try:
+            print("\nThe server's port is the central one (same IP and MAC in the pod):")
+            cli.run("port", "list", "--server", server, "-c", "ID", "-c", "Fixed IP Addresses", "-c", "MAC Address")
+            print(f"\n{pod} holds a copy of the network, named after the central network's id:")
+            top = cli.value("network", "show", net)["id"]
+            cli.run("network", "list", "--name", top, "-c", "ID", "-c", "Name", region=pod)
+            print("\nA volume in the same availability zone, attached to the server:")
+            volume = f"demo-vol-{suffix}"
+            cli.run("volume", "create", "--size", "1", "--availability-zone", "az2",
+                    "-c", "id", "-c", "availability_zone", "-c", "status", volume)  # fmt: skip
+            try:
+                wait_volume(cli, volume, "available")
+                cli.run("server", "add", "volume", server, volume)
+                wait_volume(cli, volume, "in-use")
+                cli.run("volume", "list", "--name", volume)
+                cli.run("server", "remove", "volume", server, volume)
+                wait_volume(cli, volume, "available")
+                cli.run("volume", "show", volume, "-c", "name", "-c", "status", "-c", "attachments")
+            finally:
+                cli.run("volume", "delete", volume, check=False)
+        finally:
+            cli.run("server", "delete", "--wait", server, check=False)
+
+
 def walk(state: dict[str, Any]) -> None:
     cli = Cli(state)
     suffix = uuid.uuid4().hex[:4]
@@ -97,3 +153,4 @@ def walk(state: dict[str, Any]) -> None:
         cli.run(*COMPUTE, "server", "show", names[0][0], "-c", "name", "-c", "status")
     print("\nDeleted through Atoll; nothing is left in either pod:")
     cli.run(*COMPUTE, "server", "list", "--name", f"demo-.*-{suffix}")
+    volumes_and_networks(cli, state, suffix)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from atoll.core.errors import Conflict, NotFound
+from atoll.core.errors import Conflict
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, one_pod, up_pods
+from atoll.gateway.fanout import concatenated, every_pod, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.router import Handler, Route
@@ -83,17 +83,7 @@ def routes(gw: Gateway) -> list[Route]:
         """The pods' lists put together (a pod that does not answer is named in Atoll-Partial-Pods)."""
         return concatenated(gw, key, adjust)
 
-    async def somewhere(request: GatewayRequest) -> Reply:
-        """A call on an item without a routing: the first pod that does not answer 404."""
-        last: Reply | None = None
-        for pod in await up_pods(gw, request):
-            response = await gw.forwarder.send(request, pod)
-            last = show_atoll_az(gw.forwarder.relay(request, pod, response), pod)
-            if response.status != 404:
-                return last
-        if last is None:
-            raise NotFound("The resource could not be found.")
-        return last
+    somewhere = first_found(gw, show_atoll_az)
 
     transfer_routes = [
         route

@@ -35,6 +35,7 @@ from atoll.pods.info import PodInfo
 from atoll.pods.pool import PodClients
 from atoll.pods.registry import PodRegistry
 from atoll.sync import handlers as sync_handlers
+from atoll.sync import policy_jobs
 from tests.conftest import ADMIN, FakeValidator
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -53,7 +54,11 @@ async def _never_run(run: JobRun) -> Outcome:
 # Declared job types, so that POST /v1.0/jobs (its documented example is a port_delete) creates jobs.
 # And sync's, as every atoll-api has them (no pod is registered, so no sync request gets that far).
 JOB_TYPES = JobTypes(
-    [JobType("port_delete", ("pod_id", "port_id"), _never_run, api_create=True), *sync_handlers.job_types(None)]
+    [
+        JobType("port_delete", ("pod_id", "port_id"), _never_run, api_create=True),
+        *sync_handlers.job_types(None),
+        *policy_jobs.job_types(None),
+    ]
 )
 
 

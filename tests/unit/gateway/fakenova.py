@@ -51,6 +51,7 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
         self.images: dict[str, dict[str, Any]] = {}
         self.glance = FakeGlance(self, self.images)
+        r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates)}{rest:.*}", self._operator)
 
     # -- helpers -------------------------------------------------------------------------------
     def add(self, name: str, **fields: Any) -> dict[str, Any]:
@@ -206,3 +207,25 @@ class FakeNova(FakePod):
         if keypair is None:
             return self._fault(404, "itemNotFound", "Keypair not found")
         return self._echo(request, {"keypair": keypair})
+
+    async def _operator(self, request: web.Request) -> web.StreamResponse:
+        """Hypervisors, services and aggregates: one of each, named after this pod's AZ."""
+        kind, rest = request.match_info["kind"], request.match_info["rest"]
+        hypervisor = {"id": f"hv-{self.az}", "hypervisor_hostname": f"{self.az}-host", "vcpus": 4}
+        services = [
+            {"id": f"svc-{self.az}", "binary": "nova-compute", "host": f"{self.az}-host", "zone": self.az},
+            {"id": f"cond-{self.az}", "binary": "nova-conductor", "host": f"{self.az}-host", "zone": "internal"},
+        ]
+        if kind == "hypervisors" and rest in ("", "/detail"):
+            return self._echo(request, {"hypervisors": [hypervisor]})
+        if kind == "hypervisors" and rest == "/statistics":
+            return self._echo(request, {"hypervisor_statistics": {"count": 1, "vcpus": 4, "running_vms": 2}})
+        if kind == "hypervisors" and rest.startswith(f"/{hypervisor['id']}"):
+            return self._echo(request, {"hypervisor": hypervisor})
+        if kind == "services" and rest == "":
+            return self._echo(request, {"services": services})
+        if kind == "services" and rest == f"/svc-{self.az}" and request.method == "PUT":
+            return self._echo(request, {"service": services[0] | (await request.json())})
+        if kind == "aggregates" and rest == "":
+            return self._echo(request, {"aggregates": [{"id": 1, "name": f"agg-{self.az}"}]})
+        return self._fault(404, "itemNotFound", f"{kind}{rest} could not be found.")

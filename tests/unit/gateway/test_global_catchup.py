@@ -50,7 +50,7 @@ async def test_a_flavor_deleted_while_a_pod_is_down_is_deleted_there_by_a_job(be
     gone = await bed.http.delete("/compute/v2.1/flavors/9", headers=ADMIN)
     assert gone.status_code == 202
     assert "9" not in bed.pods["Pod1"].flavors
-    assert [(k, r["target"], r["resource"]) for k, r in await jobs(bed)] == [("delete_flavor", "Pod2", "9")]
+    assert [(k, r["target"], r["resource"]) for k, r in await jobs(bed)] == [("sync_remove_flavor", "Pod2", "9")]
 
 
 async def test_a_keypair_made_while_a_pod_is_down_reaches_it_by_a_job(bed: Bed) -> None:
@@ -76,7 +76,7 @@ async def test_a_volume_type_made_and_deleted_while_a_pod_is_down_reaches_it_by_
     assert [(k, r["target"], r["resource"]) for k, r in await jobs(clouds)] == [
         ("sync_volume_type", "Pod2", "gold"),
         ("sync_volume_type", "Pod2", "gold"),
-        ("delete_volume_type", "Pod2", "gold"),
+        ("sync_remove_volume_type", "Pod2", "gold"),
     ]
 
 

@@ -156,6 +156,23 @@ async def test_an_expired_lease_is_taken_over_with_the_checkpoint(sessions: Sess
     assert (job.status, job.lease_owner, job.running_key, job.progress) == ("SUCCESS", None, None, {"step": 3})
 
 
+async def test_an_expired_job_of_a_key_is_taken_over_and_its_key_stays_taken(sessions: Sessions) -> None:
+    """The dead worker's job holds its key itself: that must not keep it from being taken over
+    (a sync job, keyed by its target and resource, stayed RUNNING for good after kill -9)."""
+    clock = FakeClock()
+    work = job_type()
+    job_id = await add(sessions, clock, work, "a0", key="A")
+    await add(sessions, clock, work, "a1", key="A")
+    [first] = await take(sessions, clock, WORK, owner="w1")
+    assert first.id == job_id
+    clock.advance(31)
+    [second] = await take(sessions, clock, WORK, owner="w2")
+    assert (second.id, second.attempt) == (job_id, 2)
+    assert await take(sessions, clock, WORK, owner="w3") == []  # a1 waits for its key
+    await settle.finish(sessions, second, Done(), clock.now())
+    assert items(await take(sessions, clock, WORK, owner="w3")) == ["a1"]
+
+
 async def test_release_hands_the_job_back_uncounted(sessions: Sessions) -> None:
     clock = FakeClock()
     job_id = await add(sessions, clock, job_type(), "x", key="K")

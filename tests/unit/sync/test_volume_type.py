@@ -1,4 +1,4 @@
-"""The volume type catch-up job (`sync_volume_type`, `delete_volume_type`) on two fake Cinders."""
+"""The volume type catch-up job (`sync_volume_type`, `sync_remove_volume_type`) on two fake Cinders."""
 
 from __future__ import annotations
 

@@ -1,0 +1,75 @@
+"""Nova's operator APIs through Atoll: every pod's hypervisors, compute services and host
+aggregates in one list, and the hypervisor statistics summed over the pods.
+
+Nova's policy in each pod decides who may call them (admins by default): Atoll forwards
+the caller's token and relays a pod's refusal. Items have no routing: a call on one item
+(a hypervisor or a service, whose ids are UUIDs from microversion 2.53) asks the up pods
+in turn until one knows it. Aggregates are a pod's own business (their ids are per-pod
+integers); through Atoll they are listed only. A compute service's `zone` is the pod's
+Atoll AZ, as in `openstack availability zone list`; Nova's `internal` zone stays.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import concatenated, first_found, up_pods
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.router import Route
+from atoll.pods.info import PodInfo
+
+READ = ("GET",)
+INTERNAL_ZONE = "internal"
+
+
+def service_zones(reply: Reply, pod: PodInfo) -> Reply:
+    """The pod's AZ name in each compute service's `zone` (Nova's `internal` services keep theirs)."""
+    if not isinstance(reply.body, bytes) or reply.status != 200:
+        return reply
+    document = json.loads(reply.body)
+    services = document.get("services") if isinstance(document, dict) else None
+    service = document.get("service") if isinstance(document, dict) else None
+    for item in [*(services if isinstance(services, list) else []), service]:
+        if isinstance(item, dict) and item.get("zone") not in (None, INTERNAL_ZONE):
+            item["zone"] = pod.az_name
+    reply.body = json.dumps(document).encode()
+    return reply
+
+
+def summed(statistics: list[dict[str, Any]]) -> dict[str, Any]:
+    """One `hypervisor_statistics` document: each numeric field added up over the pods."""
+    total: dict[str, Any] = {}
+    for one in statistics:
+        for key, value in one.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def routes(gw: Gateway) -> list[Route]:
+    async def statistics(request: GatewayRequest) -> Reply:
+        """Summed over the up pods; a pod's refusal or error (e.g. 404 from 2.88) is the answer."""
+        found: list[dict[str, Any]] = []
+        for pod in await up_pods(gw, request):
+            response = await gw.forwarder.send(request, pod)
+            if response.status != 200:
+                return gw.forwarder.relay(request, pod, response)
+            document = response.json()
+            one = document.get("hypervisor_statistics") if isinstance(document, dict) else None
+            found.append(one if isinstance(one, dict) else {})
+        return json_reply(200, {"hypervisor_statistics": summed(found)})
+
+    by_id = first_found(gw)
+    service = first_found(gw, service_zones)
+    return [
+        Route(READ, "/os-hypervisors", concatenated(gw, "hypervisors")),
+        Route(READ, "/os-hypervisors/detail", concatenated(gw, "hypervisors")),
+        Route(READ, "/os-hypervisors/statistics", statistics),
+        Route(READ, "/os-hypervisors/{hypervisor_id}", by_id),
+        Route(READ, "/os-hypervisors/{hypervisor_id}/{rest:path}", by_id),
+        Route(READ, "/os-services", concatenated(gw, "services", service_zones)),
+        Route(("PUT", "DELETE"), "/os-services/{service_id}", service),
+        Route(READ, "/os-aggregates", concatenated(gw, "aggregates")),
+    ]
