@@ -32,6 +32,7 @@ async def catch_up(
     *,
     delete: bool = False,
     user_id: str | None = None,
+    project_id: str | None = None,
 ) -> None:
     if not missed:
         return
@@ -50,7 +51,7 @@ async def catch_up(
             "force": True,
             "user_id": user_id or context.user_id or "",
         }
-        job_id = await gw.enqueue(NewJob(job_type, context.project_id or "", body))
+        job_id = await gw.enqueue(NewJob(job_type, project_id or context.project_id or "", body))
         LOG.info(
             "%s %s: pod %s missed a write; job %s (%s) catches it up", resource_type, resource, pod.name, job_id, name
         )

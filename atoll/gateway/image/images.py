@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from atoll.core.errors import AtollError, BadRequest, Conflict
+from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image.copies import Copies, find
@@ -103,10 +104,31 @@ async def write(gw: Gateway, request: GatewayRequest) -> Reply:
             *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
         )
         _log(request, others, results)
+    if response.status < 300:
+        await _catch_up(gw, request, image_id, copies)
     if request.method == "DELETE" and request.path == f"/images/{image_id}" and response.status == 204:
         await gw.routings.forget(image_id, IMAGE, delete=True)
     _warn_missed(request, copies)
     return gw.forwarder.relay(request, first, response)
+
+
+async def _catch_up(gw: Gateway, request: GatewayRequest, image_id: str, copies: Copies) -> None:
+    """Copies in pods that are down or did not answer (known by their routings) get the change by a
+    job once back: deleted there (`sync_remove_image`), or made the same as the first copy
+    (`sync_image` with force)."""
+    snapshot = await gw.pods()
+    silent = {p.pod_id for p in copies.silent}
+    missed = [
+        pod
+        for route in await gw.routings.routes(image_id, IMAGE)
+        if (pod := snapshot.get(route.pod_id)) is not None and (not pod.is_up or pod.pod_id in silent)
+    ]
+    if not missed:
+        return
+    first = copies.found[0]
+    delete = request.method == "DELETE" and request.path == f"/images/{image_id}"
+    owner = str(first.image.get("owner") or request.context.project_id or "")
+    await catch_up(gw, request, "image", image_id, first.pod, missed, delete=delete, project_id=owner)
 
 
 def _log(request: GatewayRequest, pods: list[PodInfo], results: list[Any]) -> None:

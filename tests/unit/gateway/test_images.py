@@ -18,7 +18,7 @@ from atoll.db.models import Job, ResourceRouting
 from atoll.gateway.build import build_gateway
 from atoll.pods.pool import PodClients
 from atoll.scheduling.weigher import EvenWeigher
-from atoll.types import ProjectId, ResourceType
+from atoll.types import PodStatus, ProjectId, ResourceType
 from tests.conftest import ADMIN, MEMBER, FakeValidator
 from tests.unit.gateway.conftest import Bed
 from tests.unit.gateway.fakeglance import FakeGlance
@@ -264,3 +264,24 @@ async def test_the_stores_are_the_pods(gbed: Bed) -> None:
     listed = await gbed.http.get(f"{V2}/info/stores", headers=MEMBER)
     assert listed.status_code == 200
     assert [(s["id"], s.get("default", False)) for s in listed.json()["stores"]] == [("Pod1", True), ("Pod2", False)]
+
+
+async def test_a_copy_in_a_down_pod_gets_a_change_or_delete_by_a_job(gbed: Bed) -> None:
+    for pod in ("Pod1", "Pod2"):
+        glance(gbed, pod).add(IMAGE, b"same")
+        await gbed.parts.gateway.routings.adopt(IMAGE, IMAGE, gbed.ids[pod], ProjectId("project-a"), ResourceType.IMAGE)
+    await gbed.set_status("Pod2", PodStatus.DOWN)
+    patch = {"Content-Type": "application/openstack-images-v2.1-json-patch", **MEMBER}
+    ops = b'[{"op": "add", "path": "/color", "value": "blue"}]'
+    patched = await gbed.http.patch(f"{V2}/images/{IMAGE}", content=ops, headers=patch)
+    assert patched.status_code == 200
+    gone = await gbed.http.delete(f"{V2}/images/{IMAGE}", headers=MEMBER)
+    assert gone.status_code == 204
+    assert IMAGE not in glance(gbed, "Pod1").images
+    async with gbed.sessions() as session:
+        jobs = (await session.scalars(sa.select(Job).order_by(Job.created_at))).all()
+    assert sorted((j.type, j.resource["target"], j.project_id) for j in jobs) == [
+        ("sync_image", "Pod2", "project-a"),
+        ("sync_remove_image", "Pod2", "project-a"),
+    ]  # one ordering key: the worker runs them in the order they were written
+    assert await image_routings(gbed) == []
