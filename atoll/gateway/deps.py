@@ -36,6 +36,8 @@ class Gateway:
     """Writes a job in its own transaction."""
     authorizer: Authorizer | None = None
     """Atoll's own policy rules, for the decisions the gateway makes itself (not the pods')."""
+    pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
+    """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
 
     async def pods(self) -> PodSnapshot:
         return await self.registry.snapshot()

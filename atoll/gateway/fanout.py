@@ -140,3 +140,30 @@ def first_found(
         return last
 
     return handle
+
+
+def first_accepting(
+    gw: Gateway, adjust: Callable[[Reply, PodInfo], Reply] = lambda reply, _pod: reply
+) -> Callable[[GatewayRequest], Any]:
+    """A handler of a call meant for the one pod that has some host (an operator's enable, disable,
+    freeze of a service host): sent to every up pod at once, the first (in pod order) that accepts
+    it answers; when none does, the first pod's refusal."""
+
+    async def handle(request: GatewayRequest) -> Reply:
+        pods = await up_pods(gw, request)
+        answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
+        replies = []
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, AtollError):
+                    raise answer
+                continue
+            reply = adjust(gw.forwarder.relay(request, pod, answer), pod)
+            if answer.status < 300:
+                return reply
+            replies.append(reply)
+        if not replies:
+            raise ServiceUnavailable(f"No pod with a {request.service.name} service answered. Try again later.")
+        return replies[0]
+
+    return handle

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from atoll.core.errors import AtollError, InvalidInput
+from atoll.core.errors import AtollError, InvalidInput, NotFound
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import PARTIAL_HEADER
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -144,11 +144,11 @@ class MergedList:
         try:
             located = await locate(self.gw, request, self.resource, text)
         except AtollError:
-            raise InvalidInput(f"marker [{text}] not found") from None
+            raise unknown_marker(request, text) from None
         path = f"{self.resource.path}/{text}"
         shown = await self.gw.forwarder.send(request, located.pod, method="GET", path=path, query=[])
         if shown.status != 200:
-            raise InvalidInput(f"marker [{text}] not found")
+            raise unknown_marker(request, text)
         item = self._items(self.adjust(self.gw.forwarder.relay(request, located.pod, shown), located.pod), True)
         return Marker.after_item(spec, item[0], {located.pod.name: text})
 
@@ -231,3 +231,11 @@ def _by_az(
 
 class _Refused(Exception):
     """A pod answered the caller with a 4xx; the pager cancels the others and the reply is relayed."""
+
+
+def unknown_marker(request: GatewayRequest, marker: str) -> AtollError:
+    """What the service answers a list whose marker it does not know: Cinder a 404 (its
+    MarkerNotFound), Nova and the others a 400."""
+    if request.service.name == "volume":
+        return NotFound(f"Marker {marker} could not be found.")
+    return InvalidInput(f"marker [{marker}] not found")

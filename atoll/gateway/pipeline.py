@@ -85,12 +85,20 @@ def _az_of(plan: CreatePlan) -> str | None:
     return value.split(":", 1)[0] or None
 
 
-def pod_az(requested: str, pod: PodInfo) -> str | None:
-    """The AZ value to send to the pod: its own AZ name, keeping an admin's ":host[:node]" part."""
+def pod_az(requested: str, zone: str) -> str | None:
+    """The AZ value to send to the pod: its own AZ name `zone`, keeping an admin's ":host[:node]" part."""
     _, sep, rest = requested.partition(":")
     if sep:
-        return f"{pod.pod_az_name}:{rest}"
-    return pod.pod_az_name or None
+        return f"{zone}:{rest}"
+    return zone or None
+
+
+OwnZone = Callable[[Gateway, GatewayRequest, PodInfo], Awaitable[str]]
+"""The pod's own name of its AZ, for a create that asks for an AZ (default: the pod's `pod_az_name`)."""
+
+
+async def registered_zone(_gw: Gateway, _request: GatewayRequest, pod: PodInfo) -> str:
+    return pod.pod_az_name
 
 
 @dataclasses.dataclass
@@ -98,6 +106,7 @@ class CreatePipeline:
     resource: Resource
     constrain: Sequence[Step] = ()
     prepare: Sequence[Step] = ()
+    own_zone: OwnZone = registered_zone
 
     async def plan(self, gw: Gateway, request: GatewayRequest) -> CreatePlan:
         document = await request.json()
@@ -156,7 +165,7 @@ class CreatePipeline:
         pod, request = plan.pod, plan.request
         requested = plan.member.get("availability_zone")
         if isinstance(requested, str):
-            rewritten = pod_az(requested, pod)
+            rewritten = pod_az(requested, await self.own_zone(gw, request, pod))
             if rewritten is None:
                 plan.member.pop("availability_zone")
             else:

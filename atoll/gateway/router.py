@@ -55,6 +55,7 @@ class Router:
             if method in methods or "*" in methods:
                 return handler, found.groupdict()
             allowed = True
-        if allowed:
+        if allowed and not path.endswith("/"):
+            # `DELETE /volumes/` is a call on an item with an empty id to the services: 404, not 405
             raise MethodNotAllowed(f"The method {method} is not allowed for this resource.")
         raise NotFound("The resource could not be found.")

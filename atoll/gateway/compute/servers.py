@@ -12,24 +12,27 @@ import re
 from typing import Any
 
 from atoll.core.errors import BadRequest, Conflict, NotFound
-from atoll.gateway.compute import interfaces, ports
+from atoll.gateway.compute import interfaces, ports, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
-from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step
+from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step, pod_az
 from atoll.gateway.router import Route
 from atoll.pods.info import PodInfo
 from atoll.resources.compute import SERVER, SERVER_GROUP
 from atoll.resources.volume import VOLUME as VOLUME_RESOURCE
 from atoll.types import ResourceType
 
-_AZ_FIELD = re.compile(rb'("OS-EXT-AZ:availability_zone":\s*)"[^"]*"')
+_AZ_FIELD = re.compile(rb'("(?:OS-EXT-AZ:availability_zone|pinned_availability_zone)":\s*)"[^"]*"')
 
 
 def show_atoll_az(reply: Reply, pod: PodInfo) -> Reply:
-    """The pod's AZ name in server documents becomes the pod's Atoll AZ."""
-    if isinstance(reply.body, bytes) and b"OS-EXT-AZ:availability_zone" in reply.body:
+    """The pod's AZ name in server documents (where the server is, and where it is pinned)
+    becomes the pod's Atoll AZ."""
+    if isinstance(reply.body, bytes) and (
+        b"OS-EXT-AZ:availability_zone" in reply.body or b"pinned_availability_zone" in reply.body
+    ):
         replacement = rb'\1"' + pod.az_name.encode().replace(b"\\", b"\\\\") + b'"'
         reply.body = _AZ_FIELD.sub(replacement, reply.body)
     return reply
@@ -108,7 +111,7 @@ there) and network realization (top networks and ports made in the pod)."""
 
 
 def routes(gw: Gateway) -> list[Route]:
-    pipeline = CreatePipeline(SERVER, constrain=CONSTRAINTS, prepare=PREPARE)
+    pipeline = CreatePipeline(SERVER, constrain=CONSTRAINTS, prepare=PREPARE, own_zone=zones.own_zone)
 
     async def create(request: GatewayRequest) -> Reply:
         return await pipeline.run(gw, request)
@@ -116,7 +119,8 @@ def routes(gw: Gateway) -> list[Route]:
     async def member(request: GatewayRequest) -> Reply:
         server_id = request.params["server_id"]
         located = await locate(gw, request, SERVER, server_id)
-        response = await gw.forwarder.send(request, located.pod)
+        body = await _pinned_zone(gw, request, located.pod, "server") if request.method == "PUT" else None
+        response = await gw.forwarder.send(request, located.pod, json_body=body)
         if response.status == 404:
             await gw.routings.forget(server_id, ResourceType.SERVER)
         elif request.method == "DELETE" and response.status == 204:
@@ -134,7 +138,9 @@ def routes(gw: Gateway) -> list[Route]:
             await _same_pod_volume(gw, request, located.pod)
         if rest.split("/", 1)[0] == "os-interface":
             return await interfaces.handle(gw, request, located.pod, request.params["server_id"], rest)
-        reply = show_atoll_az(await gw.forwarder.forward(request, located.pod), located.pod)
+        body = await _pinned_zone(gw, request, located.pod, "unshelve") if rest == "action" else None
+        forwarded = await gw.forwarder.forward(request, located.pod, json_body=body)
+        reply = show_atoll_az(forwarded, located.pod)
         return await ports.top_names(gw, request, reply) if rest.startswith("ips") else reply
 
     return [
@@ -143,6 +149,31 @@ def routes(gw: Gateway) -> list[Route]:
         Route(("GET", "PUT", "DELETE"), "/servers/{server_id}", member),
         Route(("GET", "POST", "PUT", "DELETE"), "/servers/{server_id}/{rest:path}", sub_resource),
     ]
+
+
+async def _pinned_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo, key: str) -> dict[str, Any] | None:
+    """The request's document with the AZ a server is pinned to (`PUT /servers/{id}` from 2.104,
+    the unshelve action from 2.77) in the pod's own name; None when it names no AZ.
+
+    A server stays in its pod, so the AZ asked for must be the one the server is in; any other is a
+    409 (as Nova answers an update pinning a server elsewhere)."""
+    document = await request.json()
+    member = document.get(key) if isinstance(document, dict) else None
+    requested = member.get("availability_zone") if isinstance(member, dict) else None
+    if not isinstance(requested, str) or not requested:
+        return None  # absent, null (unpin) or invalid: the pod answers as Nova does
+    assert isinstance(member, dict)
+    if requested.split(":", 1)[0] != pod.az_name:
+        raise Conflict(
+            f"Server can only be pinned to its current availability zone '{pod.az_name}', but '{requested}' was "
+            "requested: a server does not move between the pods that make the availability zones."
+        )
+    own = pod_az(requested, await zones.own_zone(gw, request, pod))
+    if own is None:
+        member.pop("availability_zone")
+    else:
+        member["availability_zone"] = own
+    return dict(document)
 
 
 async def _same_pod_volume(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:

@@ -14,9 +14,31 @@ from atoll.core.errors import AtollError
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.router import Route
+from atoll.gateway.services import COMPUTE
 from atoll.pods.info import PodInfo
 
 INTERNAL = "internal"
+
+
+async def own_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> str:
+    """The pod's own name of its compute AZ: its `pod_az_name`, or else the one zone its Nova lists
+    besides `internal` (asked once per pod), so a server asked for in an AZ is pinned to the pod's
+    zone as Nova pins it (`pinned_availability_zone`); "" when the pod has several or none."""
+    if pod.pod_az_name:
+        return pod.pod_az_name
+    key = (pod.pod_id, pod.url("compute"))
+    if key in gw.pod_zones:
+        return gw.pod_zones[key]
+    response = await gw.forwarder.send(
+        request, pod, method="GET", path="/os-availability-zone", query=[], service=COMPUTE, timeout=gw.list_timeout
+    )
+    document = response.json() if response.status == 200 else None
+    zones = document.get("availabilityZoneInfo") if isinstance(document, dict) else None
+    names = {z.get("zoneName") for z in zones or [] if isinstance(z, dict)} - {INTERNAL, None}
+    if len(names) != 1:
+        return ""
+    gw.pod_zones[key] = zone = str(names.pop())
+    return zone
 
 
 def routes(gw: Gateway) -> list[Route]:

@@ -24,6 +24,8 @@ from atoll.resources.volume import BACKUP, SNAPSHOT, VOLUME
 async def volume_pin(gw: Gateway, plan: CreatePlan) -> None:
     key = plan.resource.member_key
     volume_id = plan.member.get("volume_id")
+    if "volume_id" in plan.member and volume_id is None:
+        raise NotFound(VOLUME.not_found("None"))  # Cinder looks a null id up, and finds nothing
     if not isinstance(volume_id, str):
         raise BadRequest(f"Invalid input for field/attribute {key}. 'volume_id' is a required property.")
     try:

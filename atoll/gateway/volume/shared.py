@@ -19,7 +19,7 @@ from typing import Any
 
 from atoll.core.errors import Conflict
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, first_found, one_pod
+from atoll.gateway.fanout import concatenated, every_pod, first_accepting, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.router import Handler, Route
@@ -109,6 +109,10 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/messages", collection("messages")),
         Route(("GET", "DELETE"), "/messages/{message_id}", somewhere),
         Route(READ, "/os-services", collection("services", atoll_az("zone"))),
+        Route("PUT", "/os-services/{action}", first_accepting(gw, atoll_az("zone"))),
+        Route(READ, "/os-hosts", collection("hosts", atoll_az("zone"))),
+        Route(READ, "/os-hosts/{host}", somewhere),
+        Route(READ, "/capabilities/{host}", somewhere),
         Route(READ, "/scheduler-stats/get_pools", collection("pools")),
         Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),
         Route(READ, "/attachments", collection("attachments")),

@@ -45,6 +45,7 @@ class FakeCloud(FakeNova):
         r("GET", "/v3/os-volume-transfer/{id}", self._show_transfer)
         r("POST", "/v3/os-volume-transfer/{id}/accept", self._accept_transfer)
         r("GET", "/v3/os-services", self._services)
+        r("PUT", "/v3/os-services/{action}", self._service_action)
 
     # -- helpers -------------------------------------------------------------------------------
     def add_volume(self, name: str, **fields: Any) -> dict[str, Any]:
@@ -236,6 +237,15 @@ class FakeCloud(FakeNova):
 
     async def _services(self, _request: web.Request) -> web.StreamResponse:
         return self._cinder({"services": self.services})
+
+    async def _service_action(self, request: web.Request) -> web.StreamResponse:
+        """enable/disable of a host's service: 400 for a host this Cinder does not have."""
+        body = await request.json()
+        found = [s for s in self.services if s["host"] == body.get("host")]
+        if not found:
+            return self._fault(400, "badRequest", f"Invalid host {body.get('host')}")
+        found[0]["status"] = "disabled" if request.match_info["action"].startswith("disable") else "enabled"
+        return self._cinder(dict(found[0]))
 
     async def _create_transfer(self, request: web.Request) -> web.StreamResponse:
         volume_id = (await request.json())["transfer"]["volume_id"]

@@ -150,7 +150,9 @@ class FakeNova(FakePod):
 
     async def _update(self, request: web.Request) -> web.StreamResponse:
         server = self.servers[request.match_info["id"]]
-        server.update((await request.json())["server"])
+        body = await request.json()
+        self.bodies.append(body)
+        server.update(body["server"])
         return self._echo(request, {"server": server})
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:

@@ -70,15 +70,38 @@ async def test_create_passes_every_field_and_records_a_routing(bed: Bed) -> None
     assert [(b.tenant_id, b.pod_id) for b in bindings] == [("project-a", bed.ids["Pod2"])]
 
 
-async def test_empty_pod_az_name_drops_the_az_and_keeps_a_host_part(bed: Bed) -> None:
+async def test_empty_pod_az_name_sends_the_one_zone_the_pods_nova_lists(bed: Bed) -> None:
     body = {"server": {"name": "a", "availability_zone": "az1"}}
-    assert (await bed.http.post("/compute/v2.1/servers", json=body, headers=MEMBER)).status_code == 202
+    first = await bed.http.post("/compute/v2.1/servers", json=body, headers=MEMBER)
+    assert first.status_code == 202
     body = {"server": {"name": "b", "availability_zone": "az1:host1"}}
     assert (await bed.http.post("/compute/v2.1/servers", json=body, headers=MEMBER)).status_code == 202
     assert [b["server"] for b in bed.pods["Pod1"].bodies] == [
-        {"name": "a"},
-        {"name": "b", "availability_zone": ":host1"},
+        {"name": "a", "availability_zone": "nova"},  # pinned as Nova pins it, not left unpinned
+        {"name": "b", "availability_zone": "nova:host1"},
     ]
+    bed.pods["Pod1"].servers[first.json()["server"]["id"]]["pinned_availability_zone"] = "nova"
+    shown = await bed.http.get(f"/compute/v2.1/servers/{first.json()['server']['id']}", headers=MEMBER)
+    assert shown.json()["server"]["pinned_availability_zone"] == "az1"
+
+
+async def test_repinning_a_server_names_its_pods_zone_and_another_az_is_a_409(bed: Bed) -> None:
+    server = bed.pods["Pod2"].add("vm")  # no routing yet: found in Pod2 and adopted
+    url = f"/compute/v2.1/servers/{server['id']}"
+    pinned = await bed.http.put(url, json={"server": {"availability_zone": "az2"}}, headers=MEMBER)
+    assert pinned.status_code == 200, pinned.text
+    assert bed.pods["Pod2"].bodies[-1] == {"server": {"availability_zone": "zone-b"}}
+    unpinned = await bed.http.put(url, json={"server": {"availability_zone": None}}, headers=MEMBER)
+    assert unpinned.status_code == 200
+    assert bed.pods["Pod2"].bodies[-1] == {"server": {"availability_zone": None}}
+    elsewhere = await bed.http.put(url, json={"server": {"availability_zone": "az1"}}, headers=MEMBER)
+    assert elsewhere.status_code == 409
+    assert "current availability zone 'az2'" in elsewhere.json()["conflictingRequest"]["message"]
+    unshelve = await bed.http.post(f"{url}/action", json={"unshelve": {"availability_zone": "az2"}}, headers=MEMBER)
+    assert unshelve.status_code == 202
+    assert bed.pods["Pod2"].bodies[-1] == {"unshelve": {"availability_zone": "zone-b"}}
+    moved = await bed.http.post(f"{url}/action", json={"unshelve": {"availability_zone": "az1"}}, headers=MEMBER)
+    assert moved.status_code == 409
 
 
 async def test_bad_create_bodies_are_400s_that_change_nothing(bed: Bed) -> None:

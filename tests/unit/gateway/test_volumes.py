@@ -363,6 +363,35 @@ async def test_services_of_every_pod_in_atolls_azs(clouds: Bed) -> None:
     assert sorted((s["host"], s["zone"]) for s in listed) == [("Pod1-host@lvm", "az1"), ("Pod2-host@lvm", "az2")]
 
 
+async def test_a_service_host_is_disabled_in_the_pod_that_has_it(clouds: Bed) -> None:
+    for name in clouds.pods:
+        service = {"binary": "cinder-volume", "host": f"{name}-host@lvm", "zone": "nova", "status": "enabled"}
+        cloud(clouds, name).services.append(service)
+    body = {"host": "Pod2-host@lvm", "binary": "cinder-volume"}
+    disabled = await clouds.http.put(f"{V3}/os-services/disable", json=body, headers=ADMIN)
+    assert disabled.status_code == 200
+    assert disabled.json()["zone"] == "az2"
+    assert [s["status"] for s in cloud(clouds, "Pod2").services] == ["disabled"]
+    assert [s["status"] for s in cloud(clouds, "Pod1").services] == ["enabled"]
+    unknown = await clouds.http.put(f"{V3}/os-services/disable", json={"host": "nowhere"}, headers=ADMIN)
+    assert unknown.status_code == 400
+    assert "Invalid host nowhere" in unknown.json()["badRequest"]["message"]
+
+
+async def test_cinder_answers_of_empty_ids_null_volumes_and_unknown_markers(clouds: Bed) -> None:
+    for method in ("DELETE", "PUT"):
+        empty = await clouds.http.request(method, f"{V3}/volumes/", json={"volume": {}}, headers=MEMBER)
+        assert empty.status_code == 404, method
+    null = await clouds.http.post(f"{V3}/snapshots", json={"snapshot": {"volume_id": None}}, headers=MEMBER)
+    assert null.status_code == 404
+    assert null.json()["itemNotFound"]["message"] == "Volume None could not be found."
+    absent = await clouds.http.post(f"{V3}/snapshots", json={"snapshot": {"name": "s"}}, headers=MEMBER)
+    assert absent.status_code == 400
+    marker = await clouds.http.get(f"{V3}/snapshots?marker=f3f8da45-72be-4dab-9423-46bf7b16bace", headers=MEMBER)
+    assert marker.status_code == 404
+    assert "Marker f3f8da45-72be-4dab-9423-46bf7b16bace could not be found." in marker.text
+
+
 async def test_transfers_are_made_in_the_volumes_pod_and_found_there(clouds: Bed) -> None:
     one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
     one.add_volume("elsewhere")
