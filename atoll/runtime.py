@@ -70,8 +70,14 @@ def build_api(conf: cfg.ConfigOpts) -> ASGIApp:
     if conf.api.run_engine:
         add_workers(lifecycle, conf, directory, sessions, clock)
     clients = PodClients(pod_limits(conf))
+    service_tokens = SessionTokens(load_session(conf, "service_auth")) if has_service_auth(conf) else None
     gateway = build_gateway(
-        conf, sessions=sessions, validator=validator, weigher=build_weigher(conf, clients), clients=clients
+        conf,
+        sessions=sessions,
+        validator=validator,
+        weigher=build_weigher(conf, clients),
+        clients=clients,
+        service_tokens=service_tokens,
     )
     lifecycle.on_close(gateway.close)
     admin = create_app(

@@ -15,6 +15,7 @@ from atoll.core.errors import BadRequest, Conflict, NotFound
 from atoll.gateway.compute import interfaces, ports, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step, pod_az
 from atoll.gateway.router import Route
@@ -74,12 +75,36 @@ async def server_group_pin(gw: Gateway, plan: CreatePlan) -> None:
         plan.pins.append(Pin(located.pod, f"server group {group}"))
 
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def _image_ids(member: dict[str, Any]) -> list[str]:
+    """The images a new server is made from: `imageRef` (an id, or a Glance URL ending in one)
+    and the block device mappings with `source_type` image."""
+    found: list[str] = []
+    ref = member.get("imageRef")
+    if isinstance(ref, str) and ref:
+        found.append(ref.rstrip("/").rsplit("/", 1)[-1])
+    for mapping in member.get("block_device_mapping_v2") or []:
+        if isinstance(mapping, dict) and mapping.get("source_type") == "image" and isinstance(mapping.get("uuid"), str):
+            found.append(mapping["uuid"])
+    return [i for i in dict.fromkeys(found) if _UUID.match(i)]
+
+
+async def images_in_pod(gw: Gateway, plan: CreatePlan) -> None:
+    """The server's images copied to its pod first, when that pod has none (Nova reads the image
+    from its own pod's Glance). An image the caller sees in no pod is left to Nova's 400."""
+    assert plan.pod is not None
+    for image_id in _image_ids(plan.member):
+        await image_copy.ensure_in_pod(gw, plan.request, image_id, plan.pod)
+
+
 CONSTRAINTS: list[Step] = [volumes_pin, server_group_pin]
 """Steps pinning a new server to a pod. The network part adds the pods of the ports it uses."""
 
-PREPARE: list[Step] = [ports.realize_networks]
-"""Steps run once the pod is chosen, before Nova is called: network realization (top networks
-and ports made in the pod) and image availability (the image copied there) plug in here."""
+PREPARE: list[Step] = [images_in_pod, ports.realize_networks]
+"""Steps run once the pod is chosen, before Nova is called: image availability (the image copied
+there) and network realization (top networks and ports made in the pod)."""
 
 
 # --- handlers --------------------------------------------------------------------------------------
