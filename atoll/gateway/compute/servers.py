@@ -119,7 +119,11 @@ def routes(gw: Gateway) -> list[Route]:
     async def member(request: GatewayRequest) -> Reply:
         server_id = request.params["server_id"]
         located = await locate(gw, request, SERVER, server_id)
-        body = await _pinned_zone(gw, request, located.pod, "server") if request.method == "PUT" else None
+        body = (
+            await _pinned_zone(gw, request, located.pod, "server", "pinned_availability_zone")
+            if request.method == "PUT"
+            else None
+        )
         response = await gw.forwarder.send(request, located.pod, json_body=body)
         if response.status == 404:
             await gw.routings.forget(server_id, ResourceType.SERVER)
@@ -138,7 +142,9 @@ def routes(gw: Gateway) -> list[Route]:
             await _same_pod_volume(gw, request, located.pod)
         if rest.split("/", 1)[0] == "os-interface":
             return await interfaces.handle(gw, request, located.pod, request.params["server_id"], rest)
-        body = await _pinned_zone(gw, request, located.pod, "unshelve") if rest == "action" else None
+        body = (
+            await _pinned_zone(gw, request, located.pod, "unshelve", "availability_zone") if rest == "action" else None
+        )
         forwarded = await gw.forwarder.forward(request, located.pod, json_body=body)
         reply = show_atoll_az(forwarded, located.pod)
         return await ports.top_names(gw, request, reply) if rest.startswith("ips") else reply
@@ -151,15 +157,18 @@ def routes(gw: Gateway) -> list[Route]:
     ]
 
 
-async def _pinned_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo, key: str) -> dict[str, Any] | None:
-    """The request's document with the AZ a server is pinned to (`PUT /servers/{id}` from 2.104,
-    the unshelve action from 2.77) in the pod's own name; None when it names no AZ.
+async def _pinned_zone(
+    gw: Gateway, request: GatewayRequest, pod: PodInfo, key: str, field: str
+) -> dict[str, Any] | None:
+    """The request's document with the AZ a server is pinned to (`pinned_availability_zone` of
+    `PUT /servers/{id}` from 2.104, `availability_zone` of the unshelve action from 2.77) in the
+    pod's own name; None when it names no AZ.
 
     A server stays in its pod, so the AZ asked for must be the one the server is in; any other is a
     409 (as Nova answers an update pinning a server elsewhere)."""
     document = await request.json()
     member = document.get(key) if isinstance(document, dict) else None
-    requested = member.get("availability_zone") if isinstance(member, dict) else None
+    requested = member.get(field) if isinstance(member, dict) else None
     if not isinstance(requested, str) or not requested:
         return None  # absent, null (unpin) or invalid: the pod answers as Nova does
     assert isinstance(member, dict)
@@ -170,9 +179,9 @@ async def _pinned_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo, key: 
         )
     own = pod_az(requested, await zones.own_zone(gw, request, pod))
     if own is None:
-        member.pop("availability_zone")
+        member.pop(field)
     else:
-        member["availability_zone"] = own
+        member[field] = own
     return dict(document)
 
 
