@@ -16,17 +16,6 @@ REGION = "RegionOne"
 WAIT = 240.0
 
 
-@pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll as RegionOne's endpoints; brought up with --atoll if it is not."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
 def _flavor(atoll: Any, region: str, name: str) -> dict[str, Any] | None:
     shown = atoll.openstack("flavor", "show", name, cloud="testbed-admin", region=region, check=False)
     if shown.returncode != 0:

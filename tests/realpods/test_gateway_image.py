@@ -25,17 +25,6 @@ NOVA = ("--os-compute-api-version", "2.37")
 SIZE = 3 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def atoll(testbed: Any) -> Any:
-    """The test bed with Atoll as RegionOne's endpoints; brought up with --atoll if it is not."""
-    if not testbed.info.get("atoll_url"):
-        from testbed.pytest_plugin import TestbedHandle, _state_dir, run_testbed
-
-        run_testbed("up", "--atoll", "--pods", str(len(testbed.pod_regions)))
-        return TestbedHandle.from_state(_state_dir())
-    return testbed
-
-
 def _in_pod(atoll: Any, region: str, image_id: str, cloud: str = "testbed-admin") -> dict[str, Any] | None:
     shown = atoll.openstack("image", "show", image_id, cloud=cloud, region=region, check=False)
     if shown.returncode != 0:
