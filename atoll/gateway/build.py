@@ -69,6 +69,7 @@ def build_gateway(
     clients: PodClients | None = None,
     registry: PodRegistry | None = None,
     service_tokens: Tokens | None = None,
+    authorizer: Authorizer | None = None,
 ) -> GatewayParts:
     """`service_tokens`: Atoll's `[service_auth]` token, for what the gateway does on its own
     (copying an image between pods); without it those answer as if the pods could not."""
@@ -85,7 +86,7 @@ def build_gateway(
         calls=None if service_tokens is None else PodCalls(registry, clients, service_tokens),
         jobs=JobTypes([*handlers.job_types(None), *policy_jobs.job_types(None)]),
         enqueue=_enqueuer(sessions),
-        authorizer=Authorizer(conf),
+        authorizer=authorizer or Authorizer(conf),
     )
     routers: dict[str, Router] = {
         "compute": compute.router(gateway),
