@@ -16,6 +16,7 @@ from atoll.openstack.http import http_client, probe_client
 from atoll.openstack.keystone import KeystoneTokenValidator
 from atoll.openstack.session import SessionTokens, identity_url, load_session
 from atoll.pods.pool import PodClients
+from atoll.policy import Authorizer
 from atoll.scheduling.weigher import EvenWeigher, PlacementWeigher, Weigher
 from atoll.web.dispatch import PrefixDispatcher
 from atoll.web.invalidate import InvalidateOnWrite
@@ -70,8 +71,16 @@ def build_api(conf: cfg.ConfigOpts) -> ASGIApp:
     if conf.api.run_engine:
         add_workers(lifecycle, conf, directory, sessions, clock)
     clients = PodClients(pod_limits(conf))
+    service_tokens = SessionTokens(load_session(conf, "service_auth")) if has_service_auth(conf) else None
+    authorizer = Authorizer(conf)  # one policy for the gateway and the admin API, reloaded by the latter
     gateway = build_gateway(
-        conf, sessions=sessions, validator=validator, weigher=build_weigher(conf, clients), clients=clients
+        conf,
+        sessions=sessions,
+        validator=validator,
+        weigher=build_weigher(conf, clients),
+        clients=clients,
+        service_tokens=service_tokens,
+        authorizer=authorizer,
     )
     lifecycle.on_close(gateway.close)
     admin = create_app(
@@ -82,6 +91,7 @@ def build_api(conf: cfg.ConfigOpts) -> ASGIApp:
         job_types=job_types(),
         resource_view=build_resource_view(conf, gateway),
         lifespan=lifecycle,
+        authorizer=authorizer,
     )
     watched = InvalidateOnWrite(admin, "/v1.0/pods", gateway.gateway.registry.invalidate)
     return PrefixDispatcher(watched, [(prefix, gateway.app) for prefix in MOUNTS])

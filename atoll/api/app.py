@@ -50,10 +50,12 @@ def create_app(
     job_types: JobTypes | None = None,
     resource_view: ResourceView | None = None,
     lifespan: contextlib.AbstractAsyncContextManager[object] | None = None,
+    authorizer: Authorizer | None = None,
 ) -> FastAPI:
-    """The app; `lifespan` is entered at startup and left at shutdown (the runtime's resources)."""
+    """The app; `lifespan` is entered at startup and left at shutdown (the runtime's resources).
+    `authorizer` (shared with the gateway) is reloaded while the app runs when its policy files change."""
     www_authenticate = conf.keystone_authtoken.www_authenticate_uri
-    authorizer = Authorizer(conf)
+    authorizer = authorizer or Authorizer(conf)
     background = BackgroundTasks(limit=BACKGROUND_LIMIT, logger=LOG)
 
     @contextlib.asynccontextmanager

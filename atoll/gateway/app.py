@@ -140,9 +140,14 @@ class GatewayApp:
 
 
 async def _send_stream(send: Send, chunks: AsyncIterator[bytes]) -> None:
-    async for chunk in chunks:
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})
+    try:
+        async for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:  # the client went away: let the pod's stream go at once
+            await close()
 
 
 def create_gateway(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 from oslo_config import cfg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,13 +15,19 @@ from atoll.gateway.deps import Gateway
 from atoll.gateway.proxy import Forwarder
 from atoll.gateway.router import Router
 from atoll.gateway.services import SERVICES
+from atoll.jobs.declarations import JobTypes
+from atoll.jobs.enqueue import NewJob, enqueue
 from atoll.openstack.keystone import TokenValidator
 from atoll.pods.client import PodLimits
 from atoll.pods.pool import PodClients, version_reader
 from atoll.pods.registry import PodRegistry, db_loader
+from atoll.policy import Authorizer
 from atoll.routing.store import RoutingStore
 from atoll.scheduling.scheduler import Scheduler
 from atoll.scheduling.weigher import Weigher
+from atoll.sync import handlers, policy_jobs
+from atoll.sync.calls import PodCalls, Tokens
+from atoll.types import JobId
 
 MOUNTS = tuple(service.prefix for service in SERVICES)
 
@@ -45,6 +52,14 @@ def pod_limits(conf: cfg.ConfigOpts) -> PodLimits:
     )
 
 
+def _enqueuer(sessions: async_sessionmaker[AsyncSession]) -> Callable[[NewJob], Awaitable[JobId]]:
+    async def write(job: NewJob) -> JobId:
+        async with sessions.begin() as session:
+            return await enqueue(session, job)
+
+    return write
+
+
 def build_gateway(
     conf: cfg.ConfigOpts,
     *,
@@ -53,7 +68,11 @@ def build_gateway(
     weigher: Weigher,
     clients: PodClients | None = None,
     registry: PodRegistry | None = None,
+    service_tokens: Tokens | None = None,
+    authorizer: Authorizer | None = None,
 ) -> GatewayParts:
+    """`service_tokens`: Atoll's `[service_auth]` token, for what the gateway does on its own
+    (copying an image between pods); without it those answer as if the pods could not."""
     clients = clients or PodClients(pod_limits(conf))
     registry = registry or PodRegistry(
         db_loader(sessions), version_reader(clients, conf.engine.probe_timeout), ttl=conf.gateway.registry_ttl
@@ -64,6 +83,10 @@ def build_gateway(
         forwarder=Forwarder(clients),
         routings=RoutingStore(sessions),
         scheduler=Scheduler(sessions, weigher),
+        calls=None if service_tokens is None else PodCalls(registry, clients, service_tokens),
+        jobs=JobTypes([*handlers.job_types(None), *policy_jobs.job_types(None)]),
+        enqueue=_enqueuer(sessions),
+        authorizer=authorizer or Authorizer(conf),
     )
     routers: dict[str, Router] = {
         "compute": compute.router(gateway),

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 from oslo_config import cfg
 
 from atoll.gateway.proxy import Forwarder
+from atoll.jobs.declarations import JobTypes
+from atoll.jobs.enqueue import NewJob
 from atoll.pods.info import PodInfo
 from atoll.pods.registry import PodRegistry, PodSnapshot
+from atoll.policy import Authorizer
 from atoll.routing.store import RoutingStore
 from atoll.scheduling.scheduler import Scheduler
-from atoll.types import PodId, PodStatus, RegionName
+from atoll.sync.calls import PodCalls
+from atoll.types import JobId, PodId, PodStatus, RegionName
+
+Enqueue = Callable[[NewJob], Awaitable[JobId]]
 
 
 @dataclasses.dataclass
@@ -21,6 +28,14 @@ class Gateway:
     forwarder: Forwarder
     routings: RoutingStore
     scheduler: Scheduler
+    calls: PodCalls | None = None
+    """Calls to pods on Atoll's `[service_auth]` token (copies of images between pods); None without it."""
+    jobs: JobTypes | None = None
+    """The job types this process may enqueue (an image copied to pods by a job)."""
+    enqueue: Enqueue | None = None
+    """Writes a job in its own transaction."""
+    authorizer: Authorizer | None = None
+    """Atoll's own policy rules, for the decisions the gateway makes itself (not the pods')."""
     pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
     """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
     _central: tuple[str, PodInfo] | None = dataclasses.field(default=None, init=False, repr=False)

@@ -5,6 +5,7 @@ call on an item no routing places asked of each pod in turn (`first_found`)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -36,18 +37,47 @@ async def one_pod(gw: Gateway, request: GatewayRequest) -> Reply:
 
 async def every_pod(gw: Gateway, request: GatewayRequest, body: bytes | None = None) -> tuple[Reply, PodResponse]:
     """A write to every up pod: the first one's answer decides; if it succeeds the others follow,
-    concurrently. A pod that is down or fails is logged and misses the change (the resource
-    sync jobs will repair it). Returns the first pod's reply and raw response."""
+    concurrently. A pod that is down or fails is logged and misses the change. Returns the first
+    pod's reply and raw response."""
+    written = await every_pod_missed(gw, request, body)
+    return written.reply, written.response
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    reply: Reply
+    response: PodResponse
+    """The first pod's answer, which decided."""
+    first: PodInfo
+    missed: list[PodInfo]
+    """Pods with the service that did not get the change: down, unreachable or refusing it
+    (empty when the first pod refused it: then nobody has it)."""
+
+
+async def every_pod_missed(gw: Gateway, request: GatewayRequest, body: bytes | None = None) -> Written:
+    """`every_pod`, saying which pods missed the change (for a job that catches them up)."""
     first, *others = await up_pods(gw, request)
+    down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has(request.service.name)]
     if body is None and request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
     response = await gw.forwarder.send(request, first, body=body)
-    if response.status < 300 and others:
-        results = await asyncio.gather(
-            *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
-        )
-        _log_failures(request, others, results)
-    return gw.forwarder.relay(request, first, response), response
+    missed: list[PodInfo] = []
+    if response.status < 300:
+        missed = list(down)
+        if others:
+            results = await asyncio.gather(
+                *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
+            )
+            _log_failures(request, others, results)
+            missed += [
+                p for p, r in zip(others, results, strict=True) if not isinstance(r, PodResponse) or r.status >= 500
+            ]
+    return Written(gw.forwarder.relay(request, first, response), response, first, missed)
+
+
+def _failed(result: object) -> bool:
+    """A pod's answer to a write that it did not take: no answer, or a 5xx."""
+    return not isinstance(result, PodResponse) or result.status >= 500
 
 
 def _log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequence[object]) -> None:

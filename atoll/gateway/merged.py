@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from atoll.core import jsonfast
@@ -44,6 +44,11 @@ from atoll.types import ServiceType
 LOG = logging.getLogger(__name__)
 
 Adjust = Callable[[Reply, PodInfo], Reply]
+Keep = Callable[[GatewayRequest, PodInfo, list[Any], Sequence[tuple[str, str]]], Awaitable[list[Any]]]
+"""Which of a pod's listed items to show (the rest another pod shows): `keep(request, pod, items, filters)`."""
+
+MAX_SKIPPED_PAGES = 10
+"""Pages of a pod's list `keep` may drop whole before the pod is left out of this page."""
 
 BRIEF = ("id", "name", "links")
 """What an item of a brief list shows (Nova's `GET /servers`, Cinder's `GET /volumes` and `/backups`)."""
@@ -68,6 +73,7 @@ class MergedList:
         *,
         brief: tuple[str, ...] = (),
         az_filter: bool = False,
+        keep: Keep | None = None,
     ) -> None:
         self.gw = gw
         self.resource = resource
@@ -77,6 +83,7 @@ class MergedList:
         self.az_filter = az_filter
         """`availability_zone=<Atoll AZ>` asks only that AZ's pods, each by its own AZ name."""
         self.collection = collection_for(resource)
+        self.keep = keep
 
     async def __call__(self, request: GatewayRequest) -> Reply:
         version = request.microversion
@@ -100,7 +107,10 @@ class MergedList:
 
         async def fetch(pod: str, query: PodQuery) -> PodAnswer:
             params = [*filters[pod], *query.params()]
-            return await self._fetch(request, pods[pod], params, query.marker, failures, path)
+            answer = await self._fetch(request, pods[pod], params, query.marker, failures, path)
+            if self.keep is None:
+                return answer
+            return await self._kept(request, pods[pod], filters[pod], query, answer, failures, path)
 
         pager = Pager(fetch, timeout=self.gw.list_timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
         try:
@@ -118,9 +128,13 @@ class MergedList:
             page = dataclasses.replace(page, next=Marker.finished(listed.spec, list(pods), last))
         items = [{k: item[k] for k in self.brief if k in item} for item in page.items] if brief else page.items
         document: dict[str, Any] = {self.collection.name: items}
-        document |= links(
-            listed.spec, request.public_root + request.service.version + request.path, request.query, page
-        )
+        if self.collection.service is ServiceType.IMAGE:
+            # Glance's links are relative to the image endpoint, and its list names its schema.
+            base = request.service.version + request.path
+            document["schema"] = f"{request.service.version}/schemas/{self.collection.name}"
+        else:
+            base = request.public_root + request.service.version + request.path
+        document |= links(listed.spec, base, request.query, page)
         headers = [(PARTIAL_HEADER, ",".join(page.partial).encode())] if page.partial else []
         return json_reply(200, document, headers)
 
@@ -171,6 +185,28 @@ class MergedList:
             raise PodUnavailable(f"answered no {self.collection.name} list")
         more = bool(document.get(f"{self.collection.name}_links") or document.get("next"))
         return PodAnswer(document[self.collection.name], more)
+
+    async def _kept(
+        self,
+        request: GatewayRequest,
+        pod: PodInfo,
+        filters: Sequence[tuple[str, str]],
+        query: PodQuery,
+        answer: PodAnswer,
+        failures: list[Reply],
+        path: str | None,
+    ) -> PodAnswer:
+        """The pod's items `keep` keeps; when it drops a whole page and the pod has more, the pod's
+        next page, so that an empty answer still means the pod has nothing more to show."""
+        assert self.keep is not None
+        for _ in range(MAX_SKIPPED_PAGES):
+            kept = await self.keep(request, pod, list(answer.items), filters)
+            if kept or not answer.more or not answer.items:
+                return PodAnswer(kept, answer.more)
+            after = self.collection.item_id(answer.items[-1])
+            params = [*filters, *PodQuery(query.spec, query.limit, after).params()]
+            answer = await self._fetch(request, pod, params, after, failures, path)
+        raise PodUnavailable(f"listed only {self.collection.name} other pods show in {MAX_SKIPPED_PAGES} pages")
 
     def _items(self, reply: Reply, single: bool) -> list[dict[str, Any]]:
         assert isinstance(reply.body, bytes)

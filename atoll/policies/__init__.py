@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from oslo_config import cfg
 from oslo_policy import policy
 
-from atoll.policies import base, bindings, jobs, pods, resources, routings, sync, sync_policies
+from atoll.policies import base, bindings, images, jobs, pods, resources, routings, sync, sync_policies
 
 
 def list_rules() -> list[policy.RuleDefault]:
@@ -25,6 +25,7 @@ def list_rules() -> list[policy.RuleDefault]:
         resources.list_rules(),
         sync.list_rules(),
         sync_policies.list_rules(),
+        images.list_rules(),
     )
     return list(rules)
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
 from atoll.jobs.outcomes import Outcome, TemporaryError
-from atoll.sync import flavor, image, keypair, secgroup
+from atoll.sync import flavor, image, keypair, secgroup, volume_type
 from atoll.sync.calls import PodCalls
 from atoll.sync.task import SyncTask
 
@@ -24,6 +24,8 @@ SYNCS: Mapping[str, Sync] = {
     "image": image.sync,
 }
 RESOURCE_TYPES = tuple(SYNCS)
+CATCH_UPS: Mapping[str, Sync] = {"volume_type": volume_type.sync}
+"""Copies only the gateway asks for (a pod that missed a write), not offered by os-sync."""
 
 
 def child_type_name(resource_type: str) -> str:
@@ -66,6 +68,6 @@ def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[
             retry=retry,
             description=f"Copy one {name} from its source pod to one target pod.",
         )
-        for name, sync in SYNCS.items()
+        for name, sync in {**SYNCS, **CATCH_UPS}.items()
     ]
     return [parent, *children]

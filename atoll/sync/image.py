@@ -11,106 +11,24 @@ copy whose data differs is a failure even with `force`; `force` replaces propert
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, TemporaryError
-from atoll.pods.client import PodStream
+from atoll.sync import imagedata
 from atoll.sync.calls import PodCalls, brief, segment
+from atoll.sync.imagedata import BUSY, DATA, properties
 from atoll.sync.task import Subject, SyncTask, differ_reason, differences
 
-MANAGED = frozenset(
-    {
-        "id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size", "created_at",
-        "updated_at", "file", "self", "schema", "direct_url", "locations", "stores", "os_hidden",
-    }
-)  # fmt: skip
-"""Attributes Glance keeps itself: never copied, never compared as properties."""
-DATA = ("size", "checksum", "os_hash_algo", "os_hash_value", "disk_format", "container_format")
-BUSY = ("saving", "importing", "uploading")
 PATCH = "application/openstack-images-v2.1-json-patch"
 
-
-async def _get(calls: PodCalls, region: str, image_id: str) -> dict[str, Any] | None:
-    response = await calls.call(region, "image", "GET", f"/v2/images/{segment(image_id)}")
-    if response.status == 404:
-        return None
-    if response.status != 200:
-        raise PermanentError(f"Reading image {image_id} in {region}: {response.status} {brief(response)}")
-    image: dict[str, Any] = response.json()
-    return image
-
-
-def properties(image: dict[str, Any]) -> dict[str, Any]:
-    """What a copy must have the same: every attribute a user or Glance's API may set."""
-    found = {k: v for k, v in image.items() if k not in MANAGED and not k.startswith("os_glance")}
-    found["tags"] = sorted(found.get("tags") or [])
-    return found
+__all__ = ["DATA", "PATCH", "drift", "properties", "read_source", "remove", "sync"]
 
 
 async def _create(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> dict[str, Any]:
-    body = {k: v for k, v in properties(source).items() if v is not None}
-    body["id"] = source["id"]
-    made = await calls.call(task.target, "image", "POST", "/v2/images", json_body=body)
-    if made.status == 409:
-        raise PermanentError(
-            f"Image id {source['id']} is taken in {task.target} (Glance keeps the ids of deleted images)."
-        )
-    if made.status != 201:
-        raise PermanentError(f"Creating image {source['id']} in {task.target}: {made.status} {brief(made)}")
+    image = await imagedata.create(calls, task.target, source)
     await task.mark_created()
-    image: dict[str, Any] = made.json()
     return image
-
-
-class _Hashing:
-    """Chunks passing through, hashed on the way: md5 (Glance's `checksum`) and its multihash."""
-
-    def __init__(self, stream: PodStream, algo: str | None) -> None:
-        self.stream = stream
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.multi = hashlib.new(algo) if algo else None
-        self.size = 0
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        async for chunk in self.stream.iter_chunks():
-            self.md5.update(chunk)
-            if self.multi is not None:
-                self.multi.update(chunk)
-            self.size += len(chunk)
-            yield chunk
-
-
-async def _copy_data(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> None:
-    path = f"/v2/images/{segment(source['id'])}/file"
-    async with calls.stream(task.source, "image", "GET", path) as down:
-        if down.status != 200:
-            raise PermanentError(f"Reading the data of image {source['id']} in {task.source}: {down.status}")
-        hashing = _Hashing(down, source.get("os_hash_algo"))
-        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(source["size"])}
-        async with calls.stream(task.target, "image", "PUT", path, headers=headers, body=hashing.chunks()) as up:
-            status = up.status
-            answer = b"".join([c async for c in up.iter_chunks()])[:300]
-    if status != 204:
-        raise PermanentError(
-            f"Uploading image {source['id']} to {task.target}: {status} {answer.decode(errors='replace')}"
-        )
-    wrong = _wrong(source, hashing)
-    if wrong:  # never leave a corrupt copy active in the target
-        await calls.call(task.target, "image", "DELETE", f"/v2/images/{segment(source['id'])}")
-        raise PermanentError(
-            f"The data read from image {source['id']} in {task.source} does not match its checksum "
-            f"({'; '.join(wrong)}); the copy in {task.target} was deleted."
-        )
-
-
-def _wrong(source: dict[str, Any], hashing: _Hashing) -> list[str]:
-    seen = {"size": hashing.size, "checksum": hashing.md5.hexdigest()}
-    if hashing.multi is not None:
-        seen["os_hash_value"] = hashing.multi.hexdigest()
-    return [f"{k} {v} != {source.get(k)}" for k, v in seen.items() if source.get(k) is not None and v != source[k]]
 
 
 def _pointer(key: str) -> str:
@@ -135,13 +53,13 @@ async def _patch(calls: PodCalls, task: SyncTask, image_id: str, want: dict[str,
 
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
-    source = await _get(calls, task.source, task.resource)
+    source = await imagedata.read(calls, task.source, task.resource)
     if source is None or source.get("owner") != task.project_id:
         return Fail(f"Image {task.resource} of project {task.project_id} does not exist in {task.source}.")
     if source["status"] != "active":
         return Fail(f"Image {task.resource} is {source['status']} in {task.source}; only active images are synced.")
     want = properties(source)
-    target = await _get(calls, task.target, source["id"])
+    target = await imagedata.read(calls, task.target, source["id"])
     if target is None:
         target = await _create(calls, task, source)
     status = target["status"]
@@ -150,8 +68,8 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     if status == "queued":
         if not task.may_change and differences(want, properties(target)):
             return Fail(differ_reason("Image", source["id"], task.target, differences(want, properties(target))))
-        await _copy_data(calls, task, source)
-        target = await _get(calls, task.target, source["id"]) or {}
+        await imagedata.copy_data(calls, task.source, task.target, source)
+        target = await imagedata.read(calls, task.target, source["id"]) or {}
     if target.get("status") != "active":
         return Fail(f"Image {source['id']} is {target.get('status')} in {task.target}.")
     data = differences({k: source.get(k) for k in DATA}, {k: target.get(k) for k in DATA})
@@ -167,7 +85,7 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
 
 
 async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
-    found = await _get(calls, subject.source, subject.resource)
+    found = await imagedata.read(calls, subject.source, subject.resource)
     if found is None or found.get("owner") != subject.project_id:
         raise PermanentError(
             f"Image {subject.resource} of project {subject.project_id} does not exist in {subject.source}."
@@ -180,7 +98,7 @@ async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
 
 
 async def drift(calls: PodCalls, subject: Subject, source: dict[str, Any], target: str) -> list[str] | None:
-    have = await _get(calls, target, source["id"])
+    have = await imagedata.read(calls, target, source["id"])
     if have is None:
         return None
     if have["status"] != "active":

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from atoll.jobs.declarations import JobType, JobTypes, RetryPolicy
 from atoll.jobs.enqueue import NewJob
-from atoll.sync import flavor, image, keypair, secgroup
+from atoll.sync import flavor, image, keypair, secgroup, volume_type
 from atoll.sync.calls import PodCalls
 from atoll.sync.handlers import CHILD_RESOURCE, Sync, child_type_name, handler
 
@@ -26,7 +26,10 @@ REMOVERS: Mapping[str, Sync] = {
     "flavor": flavor.remove,
     "security_group": secgroup.remove,
     "image": image.remove,
+    "volume_type": volume_type.remove,
 }
+"""Deletes of one copy in one pod: a sync policy's removal of its copies, and the gateway's catch-up
+of a pod that missed a delete of a global resource (`atoll.gateway.catchup`)."""
 
 
 class Kept(Protocol):
@@ -52,7 +55,7 @@ def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[
             handler(calls, remove),
             key_template="sync:{resource_type}:{target}:{resource}",
             retry=retry,
-            description=f"Delete a sync policy's copy of one {name} in one target pod (never in the source).",
+            description=f"Delete one {name} in one target pod (a sync policy's copy, or a delete the pod missed).",
         )
         for name, remove in REMOVERS.items()
     ]

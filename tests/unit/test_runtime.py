@@ -7,7 +7,8 @@ import contextlib
 import logging
 import pathlib
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message
 
 from atoll import runtime
+from atoll.api.app import create_app
 from atoll.conf import new_config
 from atoll.db import migration
+from atoll.gateway.build import build_gateway
 from atoll.openstack.http import http_client, probe_client
 
 
@@ -100,3 +103,39 @@ async def test_the_in_process_engine_keeps_running_and_everything_closes(
     assert [c.is_closed for c in clients] == [True, True]
     assert disposed == [f"sqlite+aiosqlite:///{tmp_path}/atoll.sqlite"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_the_gateway_and_the_admin_api_share_one_reloaded_policy(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin API reloads its policy files while it runs; the gateway must use that same one."""
+    config = tmp_path / "atoll.conf"
+    config.write_text(
+        textwrap.dedent(f"""\
+            [database]
+            connection = sqlite:///{tmp_path}/atoll.sqlite
+            [keystone_authtoken]
+            auth_type = password
+            auth_url = http://127.0.0.1:9/v3
+            username = atoll
+            password = secret
+            project_name = service
+            user_domain_name = Default
+            project_domain_name = Default
+            """)
+    )
+    given: dict[str, object] = {}
+
+    def spy(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            given[name] = kwargs.get("authorizer")
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(runtime, "build_gateway", spy("gateway", build_gateway))
+    monkeypatch.setattr(runtime, "create_app", spy("admin", create_app))
+    app = runtime.build_api(new_config(["--config-file", str(config)]))
+    async with lifespan(app):
+        assert given["gateway"] is not None
+        assert given["gateway"] is given["admin"]

@@ -15,6 +15,7 @@ from atoll.core.errors import BadRequest, Conflict, NotFound
 from atoll.gateway.compute import interfaces, ports, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step, pod_az
 from atoll.gateway.router import Route
@@ -74,12 +75,36 @@ async def server_group_pin(gw: Gateway, plan: CreatePlan) -> None:
         plan.pins.append(Pin(located.pod, f"server group {group}"))
 
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def _image_ids(member: dict[str, Any]) -> list[str]:
+    """The images a new server is made from: `imageRef` (an id, or a Glance URL ending in one)
+    and the block device mappings with `source_type` image."""
+    found: list[str] = []
+    ref = member.get("imageRef")
+    if isinstance(ref, str) and ref:
+        found.append(ref.rstrip("/").rsplit("/", 1)[-1])
+    for mapping in member.get("block_device_mapping_v2") or []:
+        if isinstance(mapping, dict) and mapping.get("source_type") == "image" and isinstance(mapping.get("uuid"), str):
+            found.append(mapping["uuid"])
+    return [i for i in dict.fromkeys(found) if _UUID.match(i)]
+
+
+async def images_in_pod(gw: Gateway, plan: CreatePlan) -> None:
+    """The server's images copied to its pod first, when that pod has none (Nova reads the image
+    from its own pod's Glance). An image the caller sees in no pod is left to Nova's 400."""
+    assert plan.pod is not None
+    for image_id in _image_ids(plan.member):
+        await image_copy.ensure_in_pod(gw, plan.request, image_id, plan.pod)
+
+
 CONSTRAINTS: list[Step] = [volumes_pin, server_group_pin]
 """Steps pinning a new server to a pod. The network part adds the pods of the ports it uses."""
 
-PREPARE: list[Step] = [ports.realize_networks]
-"""Steps run once the pod is chosen, before Nova is called: network realization (top networks
-and ports made in the pod) and image availability (the image copied there) plug in here."""
+PREPARE: list[Step] = [images_in_pod, ports.realize_networks]
+"""Steps run once the pod is chosen, before Nova is called: image availability (the image copied
+there) and network realization (top networks and ports made in the pod)."""
 
 
 # --- handlers --------------------------------------------------------------------------------------
@@ -94,7 +119,11 @@ def routes(gw: Gateway) -> list[Route]:
     async def member(request: GatewayRequest) -> Reply:
         server_id = request.params["server_id"]
         located = await locate(gw, request, SERVER, server_id)
-        body = await _pinned_zone(gw, request, located.pod, "server") if request.method == "PUT" else None
+        body = (
+            await _pinned_zone(gw, request, located.pod, "server", "pinned_availability_zone")
+            if request.method == "PUT"
+            else None
+        )
         response = await gw.forwarder.send(request, located.pod, json_body=body)
         if response.status == 404:
             await gw.routings.forget(server_id, ResourceType.SERVER)
@@ -113,7 +142,9 @@ def routes(gw: Gateway) -> list[Route]:
             await _same_pod_volume(gw, request, located.pod)
         if rest.split("/", 1)[0] == "os-interface":
             return await interfaces.handle(gw, request, located.pod, request.params["server_id"], rest)
-        body = await _pinned_zone(gw, request, located.pod, "unshelve") if rest == "action" else None
+        body = (
+            await _pinned_zone(gw, request, located.pod, "unshelve", "availability_zone") if rest == "action" else None
+        )
         forwarded = await gw.forwarder.forward(request, located.pod, json_body=body)
         reply = show_atoll_az(forwarded, located.pod)
         return await ports.top_names(gw, request, reply) if rest.startswith("ips") else reply
@@ -126,15 +157,18 @@ def routes(gw: Gateway) -> list[Route]:
     ]
 
 
-async def _pinned_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo, key: str) -> dict[str, Any] | None:
-    """The request's document with the AZ a server is pinned to (`PUT /servers/{id}` from 2.104,
-    the unshelve action from 2.77) in the pod's own name; None when it names no AZ.
+async def _pinned_zone(
+    gw: Gateway, request: GatewayRequest, pod: PodInfo, key: str, field: str
+) -> dict[str, Any] | None:
+    """The request's document with the AZ a server is pinned to (`pinned_availability_zone` of
+    `PUT /servers/{id}` from 2.104, `availability_zone` of the unshelve action from 2.77) in the
+    pod's own name; None when it names no AZ.
 
     A server stays in its pod, so the AZ asked for must be the one the server is in; any other is a
     409 (as Nova answers an update pinning a server elsewhere)."""
     document = await request.json()
     member = document.get(key) if isinstance(document, dict) else None
-    requested = member.get("availability_zone") if isinstance(member, dict) else None
+    requested = member.get(field) if isinstance(member, dict) else None
     if not isinstance(requested, str) or not requested:
         return None  # absent, null (unpin) or invalid: the pod answers as Nova does
     assert isinstance(member, dict)
@@ -145,9 +179,9 @@ async def _pinned_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo, key: 
         )
     own = pod_az(requested, await zones.own_zone(gw, request, pod))
     if own is None:
-        member.pop("availability_zone")
+        member.pop(field)
     else:
-        member["availability_zone"] = own
+        member[field] = own
     return dict(document)
 
 

@@ -2,9 +2,9 @@
 pod), limits and quota sets (per project, forwarded until the global quota exists), and
 server groups (scheduled like servers, which they pin).
 
-Global resources are written to every up pod synchronously and read from one; making
-them a job per pod, retried until a pod that was down has them, is the resource sync's
-part (issue 7 item 5): it replaces `every_pod` in the write routes below and nothing else.
+Global resources are written to every up pod synchronously and read from one; a pod that
+misses a flavor or keypair write (down, or failing) gets a job that catches it up when it is
+back (`catchup`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ import asyncio
 import json
 import uuid
 
+from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, one_pod, up_pods
+from atoll.gateway.fanout import concatenated, every_pod, every_pod_missed, one_pod, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline
 from atoll.gateway.router import Route
+from atoll.pods.client import PodResponse
 from atoll.resources.compute import SERVER_GROUP
 from atoll.types import ResourceType
 
@@ -40,22 +42,46 @@ def routes(gw: Gateway) -> list[Route]:
         flavor = document.get("flavor") if isinstance(document, dict) else None
         if isinstance(flavor, dict) and flavor.get("id") in (None, "", "auto"):
             flavor["id"] = str(uuid.uuid4())
-        reply, _ = await every_pod(gw, request, body=json.dumps(document).encode())
-        return reply
+        written = await every_pod_missed(gw, request, body=json.dumps(document).encode())
+        made = written.response.json().get("flavor", {}) if written.response.status < 300 else {}
+        if isinstance(made, dict) and isinstance(made.get("id"), str):
+            await catch_up(gw, request, "flavor", made["id"], written.first, written.missed)
+        return written.reply
+
+    async def write_flavor(request: GatewayRequest) -> Reply:
+        """A change to a flavor (its description, extra specs, access) or its delete, in every pod."""
+        flavor_id = request.params["flavor_id"]
+        written = await every_pod_missed(gw, request)
+        delete = request.method == "DELETE" and "rest" not in request.params
+        await catch_up(gw, request, "flavor", flavor_id, written.first, written.missed, delete=delete)
+        return written.reply
 
     async def create_keypair(request: GatewayRequest) -> Reply:
-        """A keypair Nova generates in the first pod is imported, by its public key, into the others."""
+        """A keypair Nova generates in the first pod is imported, by its public key, into the others;
+        a pod that is down or fails gets it by a job."""
         document = await request.json()
         first, *others = await up_pods(gw, request)
+        down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has("compute")]
         response = await gw.forwarder.send(request, first, json_body=document)
         keypair = response.json().get("keypair", {}) if response.status < 300 else {}
-        if others and isinstance(keypair, dict) and keypair.get("public_key"):
-            wanted = dict(document["keypair"]) | {"public_key": keypair["public_key"]}
-            await asyncio.gather(
-                *(gw.forwarder.send(request, pod, json_body={"keypair": wanted}) for pod in others),
-                return_exceptions=True,
-            )
+        if not isinstance(keypair, dict) or not keypair.get("public_key"):
+            return gw.forwarder.relay(request, first, response)
+        wanted = dict(document["keypair"]) | {"public_key": keypair["public_key"]}
+        results = await asyncio.gather(
+            *(gw.forwarder.send(request, pod, json_body={"keypair": wanted}) for pod in others),
+            return_exceptions=True,
+        )
+        failed = [p for p, r in zip(others, results, strict=True) if not isinstance(r, PodResponse) or r.status >= 500]
+        user = wanted.get("user_id") if isinstance(wanted.get("user_id"), str) else None
+        await catch_up(gw, request, "keypair", str(keypair.get("name")), first, down + failed, user_id=user)
         return gw.forwarder.relay(request, first, response)
+
+    async def delete_keypair(request: GatewayRequest) -> Reply:
+        written = await every_pod_missed(gw, request)
+        user = next((v for k, v in request.query if k == "user_id"), None)
+        name = request.params["name"]
+        await catch_up(gw, request, "keypair", name, written.first, written.missed, delete=True, user_id=user)
+        return written.reply
 
     group_pipeline = CreatePipeline(SERVER_GROUP)
 
@@ -76,14 +102,14 @@ def routes(gw: Gateway) -> list[Route]:
         Route("POST", "/flavors", create_flavor),
         Route(READ, "/flavors/detail", read),
         Route(READ, "/flavors/{flavor_id}/{rest:path}", read),
-        Route(WRITE, "/flavors/{flavor_id}/{rest:path}", write),
+        Route(WRITE, "/flavors/{flavor_id}/{rest:path}", write_flavor),
         Route(READ, "/flavors/{flavor_id}", read),
-        Route(WRITE, "/flavors/{flavor_id}", write),
+        Route(WRITE, "/flavors/{flavor_id}", write_flavor),
         Route(READ, "/flavors", read),
         Route("POST", "/os-keypairs", create_keypair),
         Route(READ, "/os-keypairs", read),
         Route(READ, "/os-keypairs/{name}", read),
-        Route("DELETE", "/os-keypairs/{name}", write),
+        Route("DELETE", "/os-keypairs/{name}", delete_keypair),
         Route(READ, "/limits", read),
         Route(READ, "/extensions", read),
         Route(READ, "/extensions/{alias}", read),

@@ -6,8 +6,8 @@ type in the other pods by its name, which Cinder keeps unique: a write to `/type
 goes to the first pod as sent and to each other pod with that pod's id of the same name;
 a volume create naming a type by id passes the type's name (Cinder takes either).
 
-A pod that is down misses the write (logged); the resource sync's job per pod repairs it
-(issue 7 item 5), as for flavors.
+A pod that is down or fails misses the write and gets a job (`atoll.gateway.catchup`): the
+type copied by name from the pod that took it, or deleted there, once the pod is back.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 
 from atoll.core.errors import AtollError
+from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import every_pod, one_pod, up_pods
+from atoll.gateway.fanout import every_pod_missed, one_pod, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.services import VOLUME
@@ -118,32 +119,43 @@ def routes(gw: Gateway) -> list[Route]:
         return await one_pod(gw, request)
 
     async def create(request: GatewayRequest) -> Reply:
-        reply, _ = await every_pod(gw, request)
-        return reply
+        written = await every_pod_missed(gw, request)
+        made = written.response.json().get("volume_type", {}) if written.response.status < 300 else {}
+        if isinstance(made, dict) and isinstance(made.get("name"), str):
+            await catch_up(gw, request, "volume_type", made["name"], written.first, written.missed)
+        return written.reply
 
     async def write(request: GatewayRequest) -> Reply:
         """A change to one type: the first pod decides; the others get it under their own id."""
         first, *others = await up_pods(gw, request)
+        down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has("volume")]
         type_id = request.params["type_id"]
         name = await _name_in(gw, request, first, type_id)
         response = await gw.forwarder.send(request, first)
-        if response.status < 300 and name is not None and others:
-            body = await request.body() if request.method in ("POST", "PUT") else None
-            await asyncio.gather(*(_follow(request, pod, name, type_id, body) for pod in others))
+        if response.status >= 300 or name is None:
+            return gw.forwarder.relay(request, first, response)
+        body = await request.body() if request.method in ("POST", "PUT") else None
+        taken = await asyncio.gather(*(_follow(request, pod, name, type_id, body) for pod in others))
+        missed = down + [pod for pod, ok in zip(others, taken, strict=True) if not ok]
+        delete = request.method == "DELETE" and "rest" not in request.params
+        await catch_up(gw, request, "volume_type", name, first, missed, delete=delete)
         return gw.forwarder.relay(request, first, response)
 
-    async def _follow(request: GatewayRequest, pod: PodInfo, name: str, type_id: str, body: bytes | None) -> None:
+    async def _follow(request: GatewayRequest, pod: PodInfo, name: str, type_id: str, body: bytes | None) -> bool:
+        """The change made in `pod` too; False when it missed it there (a job catches it up)."""
         try:
             bottom = await _id_in(gw, request, pod, name)
             if bottom is None:
-                LOG.warning("Volume type %s (%s) is missing in pod %s: not changed there", name, type_id, pod.name)
-                return
+                LOG.warning("Volume type %s (%s) is missing in pod %s: a job copies it", name, type_id, pod.name)
+                return False
             path = f"/types/{bottom}" + request.path[len(f"/types/{type_id}") :]
             answer = await gw.forwarder.send(request, pod, path=path, body=body)
             if answer.status >= 300:
                 LOG.warning("%s %s: pod %s answered %s", request.method, path, pod.name, answer.status)
+            return answer.status < 500
         except AtollError as error:
             LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, error.message)
+            return False
 
     return [
         Route("POST", "/types", create),

@@ -3,8 +3,8 @@
 A new volume goes where what it is made from lives: the pod of its source snapshot,
 source volume or backup (a 409 if those disagree or contradict the requested AZ);
 otherwise the scheduler chooses (requested AZ -> its pods -> binding -> weigher). Once
-the pod is known, an image to make it from must be in that pod (Atoll does not drop or
-fake `imageRef`), and a volume type given by id is passed by name, since each pod's
+the pod is known, an image to make it from is copied there if that pod has none
+(`atoll.gateway.image.copy`), and a volume type given by id is passed by name, since each pod's
 Cinder gives the same type its own id.
 """
 
@@ -14,14 +14,14 @@ import asyncio
 import re
 from typing import Any
 
-from atoll.core.errors import AtollError, BadRequest, Conflict
+from atoll.core.errors import AtollError, BadRequest
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step
 from atoll.gateway.router import Route
-from atoll.gateway.services import IMAGE
 from atoll.gateway.volume import routed, types
 from atoll.resources.spec import Resource
 from atoll.resources.volume import BACKUP, SNAPSHOT, VOLUME
@@ -48,29 +48,14 @@ async def sources_pin(gw: Gateway, plan: CreatePlan) -> None:
 
 
 async def image_in_pod(gw: Gateway, plan: CreatePlan) -> None:
-    """The image a volume is made from must be in the chosen pod; Atoll says so, rather than
-    letting the pod answer that it does not know the image."""
+    """The image a volume is made from, copied to the chosen pod first when that pod has none."""
     ref = plan.member.get("imageRef")
     if not isinstance(ref, str) or not _UUID.match(ref):
         return  # absent, or an image name, which the pod's Cinder resolves itself
     assert plan.pod is not None
-    path = f"/images/{ref}"
-
-    async def has(pod: Any) -> bool:
-        response = await gw.forwarder.send(plan.request, pod, method="GET", path=path, query=[], service=IMAGE)
-        return response.status == 200
-
-    if not plan.pod.has("image") or await has(plan.pod):
-        return
-    others = [p for p in (await gw.pods()).bottoms if p.is_up and p.has("image") and p is not plan.pod]
-    found = await asyncio.gather(*(has(p) for p in others), return_exceptions=True)
-    holders = sorted({p.az_name for p, ok in zip(others, found, strict=True) if ok is True})
-    if holders:
-        raise Conflict(
-            f"Image {ref} is not available in availability zone {plan.pod.az_name}, where this volume goes; it is "
-            f"in availability zone(s) {', '.join(holders)}. Create the volume there, or copy the image first."
-        )
-    raise BadRequest("Invalid image identifier or unable to access requested image.")
+    await image_copy.ensure_in_pod(
+        gw, plan.request, ref, plan.pod, "Invalid image identifier or unable to access requested image."
+    )
 
 
 async def type_by_name(gw: Gateway, plan: CreatePlan) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.unit.gateway.fakeglance import FakeGlance
 from tests.unit.pods.fakepod import FakePod
 
 _CLOCK = itertools.count()
@@ -45,10 +46,11 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/os-availability-zone/detail", self._zones_detail)
         r("POST", "/v2.1/flavors", self._create_flavor)
         r("GET", "/v2.1/flavors/{id}", self._show_flavor)
+        r("DELETE", "/v2.1/flavors/{id}", self._delete_flavor)
         r("POST", "/v2.1/os-keypairs", self._create_keypair)
         r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
         self.images: dict[str, dict[str, Any]] = {}
-        r("GET", "/v2/images/{id}", self._show_image)
+        self.glance = FakeGlance(self, self.images)
         r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates)}{rest:.*}", self._operator)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -184,6 +186,11 @@ class FakeNova(FakePod):
         self.flavors[flavor["id"]] = flavor
         return self._echo(request, {"flavor": flavor})
 
+    async def _delete_flavor(self, request: web.Request) -> web.StreamResponse:
+        if self.flavors.pop(request.match_info["id"], None) is None:
+            return self._fault(404, "itemNotFound", "Flavor not found")
+        return web.Response(status=202)
+
     async def _show_flavor(self, request: web.Request) -> web.StreamResponse:
         flavor = self.flavors.get(request.match_info["id"])
         if flavor is None:
@@ -202,14 +209,6 @@ class FakeNova(FakePod):
         if keypair is None:
             return self._fault(404, "itemNotFound", "Keypair not found")
         return self._echo(request, {"keypair": keypair})
-
-    async def _show_image(self, request: web.Request) -> web.StreamResponse:
-        image = self.images.get(request.match_info["id"])
-        if image is None:
-            return web.json_response(
-                {"message": "not found", "code": "404 Not Found", "title": "Not Found"}, status=404
-            )
-        return web.json_response(image)
 
     async def _operator(self, request: web.Request) -> web.StreamResponse:
         """Hypervisors, services and aggregates: one of each, named after this pod's AZ."""

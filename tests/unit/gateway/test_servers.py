@@ -88,13 +88,13 @@ async def test_empty_pod_az_name_sends_the_one_zone_the_pods_nova_lists(bed: Bed
 async def test_repinning_a_server_names_its_pods_zone_and_another_az_is_a_409(bed: Bed) -> None:
     server = bed.pods["Pod2"].add("vm")  # no routing yet: found in Pod2 and adopted
     url = f"/compute/v2.1/servers/{server['id']}"
-    pinned = await bed.http.put(url, json={"server": {"availability_zone": "az2"}}, headers=MEMBER)
+    pinned = await bed.http.put(url, json={"server": {"pinned_availability_zone": "az2"}}, headers=MEMBER)
     assert pinned.status_code == 200, pinned.text
-    assert bed.pods["Pod2"].bodies[-1] == {"server": {"availability_zone": "zone-b"}}
-    unpinned = await bed.http.put(url, json={"server": {"availability_zone": None}}, headers=MEMBER)
+    assert bed.pods["Pod2"].bodies[-1] == {"server": {"pinned_availability_zone": "zone-b"}}
+    unpinned = await bed.http.put(url, json={"server": {"pinned_availability_zone": None}}, headers=MEMBER)
     assert unpinned.status_code == 200
-    assert bed.pods["Pod2"].bodies[-1] == {"server": {"availability_zone": None}}
-    elsewhere = await bed.http.put(url, json={"server": {"availability_zone": "az1"}}, headers=MEMBER)
+    assert bed.pods["Pod2"].bodies[-1] == {"server": {"pinned_availability_zone": None}}
+    elsewhere = await bed.http.put(url, json={"server": {"pinned_availability_zone": "az1"}}, headers=MEMBER)
     assert elsewhere.status_code == 409
     assert "current availability zone 'az2'" in elsewhere.json()["conflictingRequest"]["message"]
     unshelve = await bed.http.post(f"{url}/action", json={"unshelve": {"availability_zone": "az2"}}, headers=MEMBER)

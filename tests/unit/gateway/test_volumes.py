@@ -124,9 +124,10 @@ async def test_from_snapshot_or_volume_goes_to_its_pod_or_409(clouds: Bed) -> No
     assert missing.json()["itemNotFound"]["message"] == "Snapshot nope could not be found."
 
 
-async def test_from_an_image_the_pod_must_have(clouds: Bed) -> None:
+async def test_from_an_image_the_pod_must_have_without_service_credentials(clouds: Bed) -> None:
+    # Without [service_auth] Atoll cannot copy the image: it says where the image is instead.
     one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
-    two.images[IMAGE] = {"id": IMAGE, "name": "only-in-pod2"}
+    two.images[IMAGE] = {"id": IMAGE, "name": "only-in-pod2", "status": "active"}
     refused = await create(clouds, {"volume": {"size": 1, "imageRef": IMAGE, "availability_zone": "az1"}})
     assert refused.status_code == 409
     message = refused.json()["conflictingRequest"]["message"]

@@ -1,0 +1,93 @@
+"""`GET /images`: one merged list over the pods, each image once however many pods hold a copy.
+
+The pods' lists are merged by `MergedList` (Glance's sort, limit, marker, `first`/`next`).
+Copies of one image sort apart (each pod's `created_at` is the time of its copy), so the
+merge alone would show an image once per pod: an image is shown from the first pod, in the
+pods' order, that lists it to the caller with the same filters. For the items of a later
+pod, the earlier pods are asked (`id=in:...` with the caller's token and filters) which of
+them they list; those are dropped here. A pod that does not answer that question keeps
+its items (a duplicate rather than a hole).
+
+A plain image id as `marker` (what glanceclient and the CLI send) is found in the pods and
+the list goes on strictly after it in every pod.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from atoll.core.errors import AtollError, InvalidInput
+from atoll.gateway.deps import Gateway
+from atoll.gateway.http import GatewayRequest
+from atoll.gateway.image.copies import find
+from atoll.gateway.merged import MergedList
+from atoll.listing import Marker, is_atoll_marker
+from atoll.pods.info import PodInfo
+from atoll.resources.image import IMAGE
+
+BATCH = 40
+"""Ids asked of a pod in one `id=in:` filter (a URL stays well under 4 KiB)."""
+
+
+def image_list(gw: Gateway) -> MergedList:
+    async def keep(
+        request: GatewayRequest, pod: PodInfo, items: list[Any], filters: Sequence[tuple[str, str]]
+    ) -> list[Any]:
+        earlier = await _earlier_pods(gw, pod)
+        if not earlier or not items:
+            return items
+        ids = [str(item.get("id")) for item in items]
+        shown = await asyncio.gather(*(_listed(gw, request, p, ids, filters) for p in earlier))
+        elsewhere = set().union(*shown)
+        return [item for item in items if item.get("id") not in elsewhere]
+
+    return ImageList(gw, IMAGE, keep=keep)
+
+
+class ImageList(MergedList):
+    async def _marker(self, request: GatewayRequest, text: str | None, spec: Any) -> Marker | None:
+        if text is None or is_atoll_marker(text):
+            return await super()._marker(request, text, spec)
+        try:
+            copies = await find(self.gw, request, text, home_first=False)
+        except AtollError:
+            copies = None
+        if copies is None or not copies.found:
+            raise InvalidInput(f"No image found with ID {text}")  # Glance's 400 for an unknown marker
+        # The copy the list shows is the first pod's; the others' copies sort elsewhere (their own
+        # created_at), so those pods are sought by the shown copy's values, and `keep` drops theirs.
+        first = copies.found[0]
+        return Marker.after_item(spec, first.image, {first.pod.name: text})
+
+
+async def _earlier_pods(gw: Gateway, pod: PodInfo) -> list[PodInfo]:
+    pods = [p for p in (await gw.pods()).bottoms if p.has("image")]
+    index = next((i for i, p in enumerate(pods) if p.pod_id == pod.pod_id), 0)
+    return [p for p in pods[:index] if p.is_up]
+
+
+async def _listed(
+    gw: Gateway, request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
+) -> set[str]:
+    """Which of `ids` the pod lists to the caller with the list's filters (none if it does not answer)."""
+    rest = [(k, v) for k, v in filters if k != "id"]
+    batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+
+    async def ask(batch: list[str]) -> set[str]:
+        query = [*rest, ("id", "in:" + ",".join(batch)), ("limit", str(len(batch)))]
+        try:
+            response = await gw.forwarder.send(
+                request, pod, method="GET", path="/images", query=query, timeout=gw.list_timeout
+            )
+        except AtollError:
+            return set()
+        if response.status != 200:
+            return set()
+        document = response.json()
+        images = document.get("images") if isinstance(document, dict) else None
+        return {str(i.get("id")) for i in images or [] if isinstance(i, dict)}
+
+    found = await asyncio.gather(*(ask(b) for b in batches))
+    return set().union(*found)
