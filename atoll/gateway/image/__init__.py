@@ -8,13 +8,15 @@
     copies      where an image is, as the caller sees it (`copies`)
 
 Schemas and `/info` come from one up pod (every pod's Glance has the same), except
-`/info/stores`: the pods, as the stores of `copy-image`.
+`/info/stores`: the pods, as the stores of `copy-image`. The metadata definitions catalog
+(`/metadefs`) is global: read from one up pod, written to every up pod (a pod that is down
+misses the write; no job catches it up yet).
 """
 
 from __future__ import annotations
 
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import one_pod
+from atoll.gateway.fanout import every_pod, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.image import copy, data, images, listing
 from atoll.gateway.router import Route, Router
@@ -42,6 +44,10 @@ def router(gw: Gateway) -> Router:
 
     async def shared(request: GatewayRequest) -> Reply:
         return await one_pod(gw, request)
+
+    async def catalog_write(request: GatewayRequest) -> Reply:
+        reply, _ = await every_pod(gw, request)
+        return reply
 
     async def stores(request: GatewayRequest) -> Reply:
         """The pods are the stores `copy-image` copies to (Glance's multi-store discovery shape)."""
@@ -72,5 +78,7 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/info/stores", stores),
             Route("GET", "/schemas/{path:path}", shared),
             Route("GET", "/info/{path:path}", shared),
+            Route("GET", "/metadefs/{path:path}", shared),
+            Route(("POST", "PUT", "DELETE"), "/metadefs/{path:path}", catalog_write),
         ]
     )

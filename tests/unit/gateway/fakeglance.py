@@ -44,6 +44,17 @@ class FakeGlance:
         r("PUT", "/v2/images/{id}/file", self._upload)
         r("GET", "/v2/images/{id}/file", self._download)
         r("PUT", "/v2/images/{id}/tags/{tag}", self._tag)
+        self.namespaces: dict[str, dict[str, Any]] = {}
+        r("GET", "/v2/metadefs/namespaces", self._namespaces)
+        r("POST", "/v2/metadefs/namespaces", self._create_namespace)
+
+    async def _namespaces(self, _request: web.Request) -> web.StreamResponse:
+        return web.json_response({"namespaces": list(self.namespaces.values())})
+
+    async def _create_namespace(self, request: web.Request) -> web.StreamResponse:
+        namespace = await request.json()
+        self.namespaces[namespace["namespace"]] = namespace
+        return web.json_response(namespace, status=201)
 
     def add(self, image_id: str, data: bytes | None = None, **fields: Any) -> dict[str, Any]:
         image = {"id": image_id, "name": fields.pop("name", image_id), "status": "queued", "created_at": _stamp()}

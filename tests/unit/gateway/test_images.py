@@ -285,3 +285,11 @@ async def test_a_copy_in_a_down_pod_gets_a_change_or_delete_by_a_job(gbed: Bed) 
         ("sync_remove_image", "Pod2", "project-a"),
     ]  # one ordering key: the worker runs them in the order they were written
     assert await image_routings(gbed) == []
+
+
+async def test_metadata_definitions_are_written_to_every_pod_and_read_from_one(gbed: Bed) -> None:
+    made = await gbed.http.post("/image/v2/metadefs/namespaces", json={"namespace": "OS::Atoll"}, headers=ADMIN)
+    assert made.status_code == 201
+    assert [list(glance(gbed, pod).namespaces) for pod in ("Pod1", "Pod2")] == [["OS::Atoll"], ["OS::Atoll"]]
+    listed = await gbed.http.get("/image/v2/metadefs/namespaces", headers=MEMBER)
+    assert listed.json() == {"namespaces": [{"namespace": "OS::Atoll"}]}
