@@ -89,12 +89,15 @@ async def test_key_order_holds_under_concurrent_workers(sessions: Sessions) -> N
     running: set[str] = set()
     finished: list[str] = []
     rng = random.Random(7)
+    total = 6 * len("ABCDE")
 
     async def worker(owner: str) -> None:
-        idle = 0
-        while idle < 20:
+        # Until every job is done (a worker that gave up after some empty polls could end, on a busy
+        # machine, while the others still held the keys it was waiting for).
+        while len(finished) < total:
             batch = await take(sessions, clock, WORK, owner=owner, limit=2)
-            idle = 0 if batch else idle + 1
+            if not batch:
+                await asyncio.sleep(0.001)
             for c in batch:
                 key, n = str(c.resource["item"])[0], int(str(c.resource["item"])[1:])
                 assert key not in running, f"two jobs of key {key} at once"
@@ -106,7 +109,7 @@ async def test_key_order_holds_under_concurrent_workers(sessions: Sessions) -> N
                 finished.append(str(c.resource["item"]))
                 await settle.finish(sessions, c, Done(), clock.now())
 
-    await asyncio.gather(*(worker(f"w{n}") for n in range(4)))
+    await asyncio.wait_for(asyncio.gather(*(worker(f"w{n}") for n in range(4))), timeout=120)
     assert sorted(finished) == sorted(f"{k}{n}" for n in range(6) for k in "ABCDE")
 
 
