@@ -59,7 +59,9 @@ class AtollTypeIds:
     first up pod's id of the type of that name, the one its type list and show use.
 
     The first pod's name -> id map is cached for `ttl` seconds and read again when a document
-    names a type the map does not know yet.
+    names a type the map does not know yet; a name that the last read did not find either (a
+    type made in the volume's pod only, or gone) waits for the `ttl` like the rest, rather than
+    costing a read on every call.
     """
 
     def __init__(self, gw: Gateway, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -67,13 +69,14 @@ class AtollTypeIds:
         self.ttl = ttl
         self.clock = clock
         self._ids: dict[str, str] = {}
+        self._absent: set[str] = set()
         self._pod: str | None = None
         self._read_at = float("-inf")
 
     async def ids(self, request: GatewayRequest, names: set[str]) -> dict[str, str]:
         pod = (await up_pods(self.gw, request))[0]
         stale = self.clock() - self._read_at > self.ttl or pod.pod_id != self._pod
-        if stale or not names <= self._ids.keys():
+        if stale or not names <= self._ids.keys() | self._absent:
             response = await self.gw.forwarder.send(
                 request, pod, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
             )
@@ -81,6 +84,7 @@ class AtollTypeIds:
                 listed = response.json().get("volume_types", [])
                 self._ids = {t["name"]: t["id"] for t in listed if isinstance(t, dict) and "name" in t and "id" in t}
                 self._pod, self._read_at = pod.pod_id, self.clock()
+                self._absent = (set() if stale else self._absent) | (names - self._ids.keys())
         return self._ids
 
     async def show(self, request: GatewayRequest, reply: Reply) -> Reply:

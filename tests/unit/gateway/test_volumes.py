@@ -305,6 +305,15 @@ async def test_the_az_filter_asks_that_azs_pods_by_their_own_az_name(clouds: Bed
     assert nowhere.json()["volumes"] == []
 
 
+async def test_a_type_the_first_pod_lacks_is_not_read_again_on_every_show(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    volume = two.add_volume("odd", volume_type="only-in-two", volume_type_id="id-in-two")
+    for _ in range(3):
+        shown = (await clouds.http.get(f"{V3}/volumes/{volume['id']}", headers=MEMBER)).json()["volume"]
+        assert shown["volume_type_id"] == "id-in-two"  # no id of Atoll's to show: the pod's stays
+    assert len([s for s in one.seen if s["path"] == "/v3/types"]) == 1
+
+
 async def test_volumes_show_the_type_ids_atoll_shows(clouds: Bed) -> None:
     one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
     made = await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)
