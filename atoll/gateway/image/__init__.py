@@ -10,13 +10,15 @@
 Schemas and `/info` come from one up pod (every pod's Glance has the same), except
 `/info/stores`: the pods, as the stores of `copy-image`. The metadata definitions catalog
 (`/metadefs`) is global: read from one up pod, written to every up pod (a pod that is down
-misses the write; no job catches it up yet).
+misses the write; no job catches it up yet). Tasks (Glance's older import API) run in the
+first up pod, where the image they make stays; one task is found by asking the pods in turn,
+and their list is every pod's.
 """
 
 from __future__ import annotations
 
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import every_pod, one_pod
+from atoll.gateway.fanout import concatenated, every_pod, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.image import copy, data, images, listing
 from atoll.gateway.router import Route, Router
@@ -79,6 +81,9 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/schemas/{path:path}", shared),
             Route("GET", "/info/{path:path}", shared),
             Route("GET", "/metadefs/{path:path}", shared),
+            Route("POST", "/tasks", shared),
+            Route("GET", "/tasks", concatenated(gw, "tasks")),
+            Route("GET", "/tasks/{task_id}", first_found(gw)),
             Route(("POST", "PUT", "DELETE"), "/metadefs/{path:path}", catalog_write),
         ]
     )

@@ -47,6 +47,10 @@ class FakeGlance:
         self.namespaces: dict[str, dict[str, Any]] = {}
         r("GET", "/v2/metadefs/namespaces", self._namespaces)
         r("POST", "/v2/metadefs/namespaces", self._create_namespace)
+        self.tasks: dict[str, dict[str, Any]] = {}
+        r("POST", "/v2/tasks", self._create_task)
+        r("GET", "/v2/tasks", self._tasks)
+        r("GET", "/v2/tasks/{id}", self._task)
 
     async def _namespaces(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response({"namespaces": list(self.namespaces.values())})
@@ -55,6 +59,20 @@ class FakeGlance:
         namespace = await request.json()
         self.namespaces[namespace["namespace"]] = namespace
         return web.json_response(namespace, status=201)
+
+    async def _create_task(self, request: web.Request) -> web.StreamResponse:
+        task = {"id": str(uuid.uuid4()), "status": "pending", **(await request.json())}
+        self.tasks[task["id"]] = task
+        return web.json_response(task, status=201)
+
+    async def _tasks(self, _request: web.Request) -> web.StreamResponse:
+        return web.json_response({"tasks": list(self.tasks.values())})
+
+    async def _task(self, request: web.Request) -> web.StreamResponse:
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return _fault(404, "Not Found", f"Task with the given id {request.match_info['id']} was not found")
+        return web.json_response(task)
 
     def add(self, image_id: str, data: bytes | None = None, **fields: Any) -> dict[str, Any]:
         image = {"id": image_id, "name": fields.pop("name", image_id), "status": "queued", "created_at": _stamp()}

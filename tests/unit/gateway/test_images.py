@@ -293,3 +293,18 @@ async def test_metadata_definitions_are_written_to_every_pod_and_read_from_one(g
     assert [list(glance(gbed, pod).namespaces) for pod in ("Pod1", "Pod2")] == [["OS::Atoll"], ["OS::Atoll"]]
     listed = await gbed.http.get("/image/v2/metadefs/namespaces", headers=MEMBER)
     assert listed.json() == {"namespaces": [{"namespace": "OS::Atoll"}]}
+
+
+async def test_tasks_run_in_one_pod_and_are_found_there(gbed: Bed) -> None:
+    body = {"type": "import", "input": {"import_from": "http://example.test/x.img"}}
+    made = await gbed.http.post("/image/v2/tasks", json=body, headers=ADMIN)
+    assert made.status_code == 201
+    task_id = made.json()["id"]
+    assert [list(glance(gbed, pod).tasks) for pod in ("Pod1", "Pod2")] == [[task_id], []]
+    glance(gbed, "Pod2").tasks["other"] = {"id": "other", "status": "success"}
+    shown = await gbed.http.get("/image/v2/tasks/other", headers=ADMIN)
+    assert shown.json()["status"] == "success"
+    listed = await gbed.http.get("/image/v2/tasks", headers=ADMIN)
+    assert sorted(t["id"] for t in listed.json()["tasks"]) == sorted([task_id, "other"])
+    missing = await gbed.http.get("/image/v2/tasks/nope", headers=ADMIN)
+    assert missing.status_code == 404
