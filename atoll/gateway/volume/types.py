@@ -1,4 +1,4 @@
-"""Volume types: global, made in every up pod and read from one.
+"""Volume types, QoS specs and group types: global, made in every up pod and read from one.
 
 Cinder gives each new type an id of its own choosing (its create takes no id), so one type
 has a different id in each pod. Atoll shows the ids of the first up pod and finds the same
@@ -6,13 +6,17 @@ type in the other pods by its name, which Cinder keeps unique: a write to `/type
 goes to the first pod as sent and to each other pod with that pod's id of the same name;
 a volume create naming a type by id passes the type's name (Cinder takes either).
 
-A pod that is down or fails misses the write and gets a job (`atoll.gateway.catchup`): the
-type copied by name from the pod that took it, or deleted there, once the pod is back.
+A pod that is down or fails misses a volume type's write and gets a job
+(`atoll.gateway.catchup`): the type copied by name from the pod that took it, or deleted
+there, once the pod is back. QoS specs and group types are matched by name the same way
+(a QoS association names a volume type, whose id is mapped to each pod's too); a pod that
+misses their write is logged, with no job yet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -32,23 +36,45 @@ LOG = logging.getLogger(__name__)
 READ = ("GET",)
 
 
-async def _name_in(gw: Gateway, request: GatewayRequest, pod: PodInfo, type_id: str) -> str | None:
-    response = await gw.forwarder.send(request, pod, method="GET", path=f"/types/{type_id}", query=[], service=VOLUME)
+@dataclasses.dataclass(frozen=True)
+class Named:
+    """A kind of global Cinder resource whose ids each pod chooses, matched across pods by name."""
+
+    path: str
+    member: str
+    collection: str
+    job_type: str | None = None
+    """The catch-up job's resource type for a pod that missed a write, if there is one."""
+    list_query: tuple[tuple[str, str], ...] = ()
+
+
+VOLUME_TYPES = Named("/types", "volume_type", "volume_types", "volume_type", (("is_public", "None"),))
+QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs")
+GROUP_TYPES = Named("/group_types", "group_type", "group_types", None, (("is_public", "None"),))
+
+
+async def _name_in(
+    gw: Gateway, request: GatewayRequest, pod: PodInfo, item_id: str, named: Named = VOLUME_TYPES
+) -> str | None:
+    path = f"{named.path}/{item_id}"
+    response = await gw.forwarder.send(request, pod, method="GET", path=path, query=[], service=VOLUME)
     if response.status != 200:
         return None
-    document = response.json().get("volume_type")
+    document = response.json().get(named.member)
     name = document.get("name") if isinstance(document, dict) else None
     return name if isinstance(name, str) else None
 
 
-async def _id_in(gw: Gateway, request: GatewayRequest, pod: PodInfo, name: str) -> str | None:
-    """The id of the type called `name` in `pod` (private types included, for the admins who write types)."""
+async def _id_in(
+    gw: Gateway, request: GatewayRequest, pod: PodInfo, name: str, named: Named = VOLUME_TYPES
+) -> str | None:
+    """The id of the item called `name` in `pod` (private ones included, for the admins who write them)."""
     response = await gw.forwarder.send(
-        request, pod, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
+        request, pod, method="GET", path=named.path, query=list(named.list_query), service=VOLUME
     )
     if response.status != 200:
         return None
-    for item in response.json().get("volume_types", []):
+    for item in response.json().get(named.collection, []):
         if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("id"), str):
             return str(item["id"])
     return None
@@ -119,41 +145,59 @@ async def name_of(gw: Gateway, request: GatewayRequest, type_id: str) -> str | N
 
 
 def routes(gw: Gateway) -> list[Route]:
+    return [*named_routes(gw, VOLUME_TYPES), *named_routes(gw, QOS_SPECS), *named_routes(gw, GROUP_TYPES)]
+
+
+def named_routes(gw: Gateway, named: Named) -> list[Route]:
     async def read(request: GatewayRequest) -> Reply:
         return await one_pod(gw, request)
 
     async def create(request: GatewayRequest) -> Reply:
         written = await every_pod_missed(gw, request)
-        made = written.response.json().get("volume_type", {}) if written.response.status < 300 else {}
-        if isinstance(made, dict) and isinstance(made.get("name"), str):
-            await catch_up(gw, request, "volume_type", made["name"], written.first, written.missed)
+        made = written.response.json().get(named.member, {}) if written.response.status < 300 else {}
+        name = made.get("name") if isinstance(made, dict) else None
+        if isinstance(name, str):
+            await _missed(request, name, written.first, written.missed)
         return written.reply
 
+    async def _missed(
+        request: GatewayRequest, name: str, first: PodInfo, missed: list[PodInfo], delete: bool = False
+    ) -> None:
+        if named.job_type is not None:
+            await catch_up(gw, request, named.job_type, name, first, missed, delete=delete)
+        elif missed:
+            LOG.warning("%s %s missed by pods %s", named.member, name, ", ".join(p.name for p in missed))
+
     async def write(request: GatewayRequest) -> Reply:
-        """A change to one type: the first pod decides; the others get it under their own id."""
+        """A change to one item: the first pod decides; the others get it under their own id."""
         first, *others = await up_pods(gw, request)
         down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has("volume")]
-        type_id = request.params["type_id"]
-        name = await _name_in(gw, request, first, type_id)
+        item_id = request.params["item_id"]
+        name = await _name_in(gw, request, first, item_id, named)
         response = await gw.forwarder.send(request, first)
         if response.status >= 300 or name is None:
             return gw.forwarder.relay(request, first, response)
         body = await request.body() if request.method in ("POST", "PUT") else None
-        taken = await asyncio.gather(*(_follow(request, pod, name, type_id, body) for pod in others))
+        taken = await asyncio.gather(*(_follow(request, first, pod, name, item_id, body) for pod in others))
         missed = down + [pod for pod, ok in zip(others, taken, strict=True) if not ok]
         delete = request.method == "DELETE" and "rest" not in request.params
-        await catch_up(gw, request, "volume_type", name, first, missed, delete=delete)
+        await _missed(request, name, first, missed, delete=delete)
         return gw.forwarder.relay(request, first, response)
 
-    async def _follow(request: GatewayRequest, pod: PodInfo, name: str, type_id: str, body: bytes | None) -> bool:
+    async def _follow(
+        request: GatewayRequest, first: PodInfo, pod: PodInfo, name: str, item_id: str, body: bytes | None
+    ) -> bool:
         """The change made in `pod` too; False when it missed it there (a job catches it up)."""
         try:
-            bottom = await _id_in(gw, request, pod, name)
+            bottom = await _id_in(gw, request, pod, name, named)
             if bottom is None:
-                LOG.warning("Volume type %s (%s) is missing in pod %s: a job copies it", name, type_id, pod.name)
+                LOG.warning("%s %s (%s) is missing in pod %s", named.member, name, item_id, pod.name)
                 return False
-            path = f"/types/{bottom}" + request.path[len(f"/types/{type_id}") :]
-            answer = await gw.forwarder.send(request, pod, path=path, body=body)
+            path = f"{named.path}/{bottom}" + request.path[len(f"{named.path}/{item_id}") :]
+            query = await _pod_type_ids(request, first, pod)
+            if query is None:
+                return False
+            answer = await gw.forwarder.send(request, pod, path=path, body=body, query=query)
             if answer.status >= 300:
                 LOG.warning("%s %s: pod %s answered %s", request.method, path, pod.name, answer.status)
             return answer.status < 500
@@ -161,11 +205,33 @@ def routes(gw: Gateway) -> list[Route]:
             LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, error.message)
             return False
 
+    async def _pod_type_ids(request: GatewayRequest, first: PodInfo, pod: PodInfo) -> list[tuple[str, str]] | None:
+        """The request's query with a volume type id (`vol_type_id` of a QoS association) as `pod`
+        knows that type; None when `pod` has no type of that name."""
+        query = list(request.query)
+        for index, (key, value) in enumerate(query):
+            if key == "vol_type_id":
+                type_name = await _name_in(gw, request, first, value)
+                mapped = None if type_name is None else await _id_in(gw, request, pod, type_name)
+                if mapped is None:
+                    LOG.warning("Volume type %s has no copy in pod %s", value, pod.name)
+                    return None
+                query[index] = (key, mapped)
+        return query
+
+    base, item = named.path, f"{named.path}/{{item_id}}"
+    association = [
+        # Cinder changes QoS associations with GETs.
+        Route(READ, f"{item}/{action}", write)
+        for action in ("associate", "disassociate", "disassociate_all")
+        if named is QOS_SPECS
+    ]
     return [
-        Route("POST", "/types", create),
-        Route(READ, "/types", read),
-        Route(READ, "/types/{type_id}", read),
-        Route(("PUT", "DELETE"), "/types/{type_id}", write),
-        Route(READ, "/types/{type_id}/{rest:path}", read),
-        Route(("POST", "PUT", "DELETE"), "/types/{type_id}/{rest:path}", write),
+        Route("POST", base, create),
+        Route(READ, base, read),
+        *association,
+        Route(READ, item, read),
+        Route(("PUT", "DELETE"), item, write),
+        Route(READ, f"{item}/{{rest:path}}", read),
+        Route(("POST", "PUT", "DELETE"), f"{item}/{{rest:path}}", write),
     ]

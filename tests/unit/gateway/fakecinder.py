@@ -37,6 +37,11 @@ class FakeCloud(FakeNova):
         r("GET", "/v3/types/{id}", self._show_type)
         r("DELETE", "/v3/types/{id}", self._delete_type)
         r("POST", "/v3/types/{id}/extra_specs", self._set_specs)
+        self.qos: dict[str, dict[str, Any]] = {}
+        r("POST", "/v3/qos-specs", self._create_qos)
+        r("GET", "/v3/qos-specs", self._list_qos)
+        r("GET", "/v3/qos-specs/{id}", self._show_qos)
+        r("GET", "/v3/qos-specs/{id}/associate", self._associate_qos)
         r("POST", "/v3/attachments", self._attach)
         self.services: list[dict[str, Any]] = []
         self.transfers: dict[str, dict[str, Any]] = {}
@@ -95,6 +100,29 @@ class FakeCloud(FakeNova):
         volume_type: dict[str, Any] = {"id": type_id, "name": name, "is_public": True, "extra_specs": {}}
         self.types[type_id] = volume_type
         return volume_type
+
+    async def _create_qos(self, request: web.Request) -> web.StreamResponse:
+        """QoS specs with an id of this Cinder's own choosing, as types."""
+        spec = dict((await request.json())["qos_specs"])
+        qos = {"id": str(uuid.uuid4()), "name": spec.pop("name"), "specs": spec, "associations": []}
+        self.qos[qos["id"]] = qos
+        return self._cinder({"qos_specs": qos})
+
+    async def _list_qos(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"qos_specs": list(self.qos.values())})
+
+    async def _show_qos(self, request: web.Request) -> web.StreamResponse:
+        qos = self.qos.get(request.match_info["id"])
+        if qos is None:
+            return self._missing("QoS spec", request.match_info["id"])
+        return self._cinder({"qos_specs": qos})
+
+    async def _associate_qos(self, request: web.Request) -> web.StreamResponse:
+        type_id = request.query.get("vol_type_id", "")
+        if type_id not in self.types:
+            return self._missing("Volume type", type_id)
+        self.qos[request.match_info["id"]]["associations"].append(type_id)
+        return web.Response(status=202)
 
     def type_named(self, name: str) -> dict[str, Any] | None:
         return next((t for t in self.types.values() if t["name"] == name), None)

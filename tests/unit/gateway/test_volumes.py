@@ -314,6 +314,27 @@ async def test_a_type_the_first_pod_lacks_is_not_read_again_on_every_show(clouds
     assert len([s for s in one.seen if s["path"] == "/v3/types"]) == 1
 
 
+async def test_qos_specs_are_in_every_pod_and_associate_each_pods_own_type(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    gold = (await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)).json()
+    made = await clouds.http.post(f"{V3}/qos-specs", json={"qos_specs": {"name": "fast", "x": "1"}}, headers=ADMIN)
+    assert made.status_code == 200
+    qos_id = made.json()["qos_specs"]["id"]
+    assert [q["name"] for q in two.qos.values()] == ["fast"]
+    assert qos_id in one.qos
+    assert qos_id not in two.qos  # each Cinder chose its own id
+    type_id = gold["volume_type"]["id"]
+    url = f"{V3}/qos-specs/{qos_id}/associate?vol_type_id={type_id}"
+    associated = await clouds.http.get(url, headers=ADMIN)
+    assert associated.status_code == 202
+    in_two = two.type_named("gold")
+    assert in_two is not None
+    assert one.qos[qos_id]["associations"] == [type_id]
+    assert [q["associations"] for q in two.qos.values()] == [[in_two["id"]]]
+    shown = await clouds.http.get(f"{V3}/qos-specs/{qos_id}", headers=MEMBER)
+    assert shown.json()["qos_specs"]["name"] == "fast"
+
+
 async def test_volumes_show_the_type_ids_atoll_shows(clouds: Bed) -> None:
     one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
     made = await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)
