@@ -68,6 +68,8 @@ class ResourceType(enum.StrEnum):
     VOLUME = "volume"
     SNAPSHOT = "snapshot"
     BACKUP = "backup"
+    GROUP = "group"
+    GROUP_SNAPSHOT = "group_snapshot"
     FLAVOR = "flavor"
     KEYPAIR = "keypair"
     IMAGE = "image"

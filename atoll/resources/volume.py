@@ -1,9 +1,9 @@
 """Cinder's resources, as Atoll routes them.
 
 Volumes, snapshots and backups are scheduled (a volume by AZ, snapshots and backups
-with their volume) and found again through the routing table; volume types are
-global (made in every pod). Transfers and attachments have no routing: their ids
-are found by asking the pods.
+with their volume) and found again through the routing table, as are groups (by AZ) and
+group snapshots (with their group); volume types are global (made in every pod).
+Transfers and attachments have no routing: their ids are found by asking the pods.
 """
 
 from __future__ import annotations
@@ -69,4 +69,30 @@ VOLUME_TYPE = Resource(
     sub_resources=("extra_specs", "action", "os-volume-type-access", "encryption"),
 )
 
-VOLUME_RESOURCES: tuple[Resource, ...] = (VOLUME, SNAPSHOT, BACKUP, VOLUME_TYPE)
+GROUP = Resource(
+    name="group",
+    missing="Group {id} could not be found.",
+    service="volume",
+    path="/groups",
+    collection_key="groups",
+    member_key="group",
+    placement=Placement.SCHEDULED,
+    routing_type=ResourceType.GROUP,
+    sub_resources=("action",),
+    min_microversion="3.13",
+)
+
+GROUP_SNAPSHOT = Resource(
+    name="group_snapshot",
+    missing="GroupSnapshot {id} could not be found.",
+    service="volume",
+    path="/group_snapshots",
+    collection_key="group_snapshots",
+    member_key="group_snapshot",
+    placement=Placement.SCHEDULED,
+    routing_type=ResourceType.GROUP_SNAPSHOT,
+    sub_resources=("action",),
+    min_microversion="3.14",
+)
+
+VOLUME_RESOURCES: tuple[Resource, ...] = (VOLUME, SNAPSHOT, BACKUP, VOLUME_TYPE, GROUP, GROUP_SNAPSHOT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from atoll.gateway.deps import Gateway
 from atoll.gateway.merged import BRIEF, MergedList
 from atoll.gateway.router import Route, Router
-from atoll.gateway.volume import dependents, routed, shared, types, volumes
+from atoll.gateway.volume import dependents, groups, routed, shared, types, volumes
 from atoll.resources.volume import VOLUME
 
 
@@ -19,6 +19,7 @@ def router(gw: Gateway) -> Router:
             *volumes.routes(gw, type_ids),
             *dependents.routes(gw),
             *types.routes(gw),
+            *groups.routes(gw),
             *shared.routes(gw),
         ]
     )

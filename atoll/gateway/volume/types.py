@@ -53,7 +53,7 @@ QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs")
 GROUP_TYPES = Named("/group_types", "group_type", "group_types", None, (("is_public", "None"),))
 
 
-async def _name_in(
+async def name_in(
     gw: Gateway, request: GatewayRequest, pod: PodInfo, item_id: str, named: Named = VOLUME_TYPES
 ) -> str | None:
     path = f"{named.path}/{item_id}"
@@ -65,7 +65,7 @@ async def _name_in(
     return name if isinstance(name, str) else None
 
 
-async def _id_in(
+async def id_in(
     gw: Gateway, request: GatewayRequest, pod: PodInfo, name: str, named: Named = VOLUME_TYPES
 ) -> str | None:
     """The id of the item called `name` in `pod` (private ones included, for the admins who write them)."""
@@ -141,7 +141,7 @@ class AtollTypeIds:
 async def name_of(gw: Gateway, request: GatewayRequest, type_id: str) -> str | None:
     """The name of the type Atoll shows under `type_id` (the first up pod's id), if there is one."""
     pods = await up_pods(gw, request)
-    return await _name_in(gw, request, pods[0], type_id)
+    return await name_in(gw, request, pods[0], type_id)
 
 
 def routes(gw: Gateway) -> list[Route]:
@@ -173,7 +173,7 @@ def named_routes(gw: Gateway, named: Named) -> list[Route]:
         first, *others = await up_pods(gw, request)
         down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has("volume")]
         item_id = request.params["item_id"]
-        name = await _name_in(gw, request, first, item_id, named)
+        name = await name_in(gw, request, first, item_id, named)
         response = await gw.forwarder.send(request, first)
         if response.status >= 300 or name is None:
             return gw.forwarder.relay(request, first, response)
@@ -189,7 +189,7 @@ def named_routes(gw: Gateway, named: Named) -> list[Route]:
     ) -> bool:
         """The change made in `pod` too; False when it missed it there (a job catches it up)."""
         try:
-            bottom = await _id_in(gw, request, pod, name, named)
+            bottom = await id_in(gw, request, pod, name, named)
             if bottom is None:
                 LOG.warning("%s %s (%s) is missing in pod %s", named.member, name, item_id, pod.name)
                 return False
@@ -211,8 +211,8 @@ def named_routes(gw: Gateway, named: Named) -> list[Route]:
         query = list(request.query)
         for index, (key, value) in enumerate(query):
             if key == "vol_type_id":
-                type_name = await _name_in(gw, request, first, value)
-                mapped = None if type_name is None else await _id_in(gw, request, pod, type_name)
+                type_name = await name_in(gw, request, first, value)
+                mapped = None if type_name is None else await id_in(gw, request, pod, type_name)
                 if mapped is None:
                     LOG.warning("Volume type %s has no copy in pod %s", value, pod.name)
                     return None

@@ -1,7 +1,7 @@
 """Volumes: create through the pipeline, everything else forwarded to the volume's pod.
 
 A new volume goes where what it is made from lives: the pod of its source snapshot,
-source volume or backup (a 409 if those disagree or contradict the requested AZ);
+source volume, backup or group (a 409 if those disagree or contradict the requested AZ);
 otherwise the scheduler chooses (requested AZ -> its pods -> binding -> weigher). Once
 the pod is known, an image to make it from is copied there if that pod has none
 (`atoll.gateway.image.copy`), and a volume type given by id is passed by name, since each pod's
@@ -24,7 +24,7 @@ from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step
 from atoll.gateway.router import Route
 from atoll.gateway.volume import routed, types
 from atoll.resources.spec import Resource
-from atoll.resources.volume import BACKUP, SNAPSHOT, VOLUME
+from atoll.resources.volume import BACKUP, GROUP, SNAPSHOT, VOLUME
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -32,19 +32,29 @@ _SOURCES: tuple[tuple[str, Resource], ...] = (
     ("snapshot_id", SNAPSHOT),
     ("source_volid", VOLUME),
     ("backup_id", BACKUP),
+    ("group_id", GROUP),
 )
 
 
-async def sources_pin(gw: Gateway, plan: CreatePlan) -> None:
-    """A volume made from a snapshot, a volume or a backup is made in that one's pod."""
-    for field, resource in _SOURCES:
-        value = plan.member.get(field)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise BadRequest(f"Invalid input for field/attribute {field}. Value: {value!r}. It must be a string.")
-        located = await locate(gw, plan.request, resource, value)
-        plan.pins.append(Pin(located.pod, f"{resource.name.replace('_', ' ')} {value}"))
+def pinned_by(sources: tuple[tuple[str, Resource], ...]) -> Step:
+    """A create step: the new item is made in the pod of the item each `field` names."""
+
+    async def step(gw: Gateway, plan: CreatePlan) -> None:
+        for field, resource in sources:
+            value = plan.member.get(field)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise BadRequest(f"Invalid input for field/attribute {field}. Value: {value!r}. It must be a string.")
+            located = await locate(gw, plan.request, resource, value)
+            plan.pins.append(Pin(located.pod, f"{resource.name.replace('_', ' ')} {value}"))
+
+    return step
+
+
+sources_pin = pinned_by(_SOURCES)
+"""A volume made from a snapshot, a volume or a backup is made in that one's pod, and one
+made into a group in the group's pod."""
 
 
 async def image_in_pod(gw: Gateway, plan: CreatePlan) -> None:

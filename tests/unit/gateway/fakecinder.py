@@ -37,6 +37,15 @@ class FakeCloud(FakeNova):
         r("GET", "/v3/types/{id}", self._show_type)
         r("DELETE", "/v3/types/{id}", self._delete_type)
         r("POST", "/v3/types/{id}/extra_specs", self._set_specs)
+        self.group_types: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.group_snapshots: dict[str, dict[str, Any]] = {}
+        r("POST", "/v3/group_types", self._create_group_type)
+        r("GET", "/v3/group_types", self._list_group_types)
+        r("GET", "/v3/group_types/{id}", self._show_group_type)
+        r("POST", "/v3/groups", self._create_group)
+        r("GET", "/v3/groups/{id}", self._shower("groups"))
+        r("POST", "/v3/group_snapshots", self._create_group_snapshot)
         self.qos: dict[str, dict[str, Any]] = {}
         r("POST", "/v3/qos-specs", self._create_qos)
         r("GET", "/v3/qos-specs", self._list_qos)
@@ -100,6 +109,40 @@ class FakeCloud(FakeNova):
         volume_type: dict[str, Any] = {"id": type_id, "name": name, "is_public": True, "extra_specs": {}}
         self.types[type_id] = volume_type
         return volume_type
+
+    async def _create_group_type(self, request: web.Request) -> web.StreamResponse:
+        group_type = {"id": str(uuid.uuid4()), **(await request.json())["group_type"]}
+        self.group_types[group_type["id"]] = group_type
+        return self._cinder({"group_type": group_type})
+
+    async def _list_group_types(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"group_types": list(self.group_types.values())})
+
+    async def _show_group_type(self, request: web.Request) -> web.StreamResponse:
+        group_type = self.group_types.get(request.match_info["id"])
+        if group_type is None:
+            return self._missing("Group type", request.match_info["id"])
+        return self._cinder({"group_type": group_type})
+
+    async def _create_group(self, request: web.Request) -> web.StreamResponse:
+        """A group of this Cinder's own group type and volume types, by their ids here."""
+        wanted = (await request.json())["group"]
+        if wanted.get("group_type") not in self.group_types:
+            return self._missing("GroupType", str(wanted.get("group_type")))
+        unknown = [t for t in wanted.get("volume_types", []) if t not in self.types]
+        if unknown:
+            return self._missing("Volume type", unknown[0])
+        group = {"id": str(uuid.uuid4()), "status": "available", "availability_zone": self.cinder_az, **wanted}
+        self.groups[group["id"]] = group
+        return self._cinder({"group": group}, 202)
+
+    async def _create_group_snapshot(self, request: web.Request) -> web.StreamResponse:
+        wanted = (await request.json())["group_snapshot"]
+        if wanted.get("group_id") not in self.groups:
+            return self._missing("Group", str(wanted.get("group_id")))
+        snapshot = {"id": str(uuid.uuid4()), "status": "available", **wanted}
+        self.group_snapshots[snapshot["id"]] = snapshot
+        return self._cinder({"group_snapshot": snapshot}, 202)
 
     async def _create_qos(self, request: web.Request) -> web.StreamResponse:
         """QoS specs with an id of this Cinder's own choosing, as types."""

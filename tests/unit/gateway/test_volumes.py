@@ -335,6 +335,35 @@ async def test_qos_specs_are_in_every_pod_and_associate_each_pods_own_type(cloud
     assert shown.json()["qos_specs"]["name"] == "fast"
 
 
+async def test_a_group_uses_its_pods_type_ids_and_its_volumes_and_snapshots_follow_it(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    made_type = await clouds.http.post(f"{V3}/group_types", json={"group_type": {"name": "cg"}}, headers=ADMIN)
+    group_type = made_type.json()["group_type"]["id"]
+    gold = (await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)).json()
+    body = {"group": {"name": "g", "group_type": group_type, "volume_types": [gold["volume_type"]["id"]]}}
+    body["group"]["availability_zone"] = "az2"
+    made = await clouds.http.post(f"{V3}/groups", json=body, headers=MEMBER)
+    assert made.status_code == 202, made.text
+    group = made.json()["group"]
+    assert group["availability_zone"] == "az2"
+    [in_two] = two.groups.values()
+    two_gold = two.type_named("gold")
+    assert two_gold is not None
+    assert in_two["group_type"] != group_type  # Pod2's own id of the type called "cg"
+    assert in_two["volume_types"] == [two_gold["id"]]
+    assert one.groups == {}
+    volume = await create(clouds, {"volume": {"size": 1, "group_id": group["id"], "volume_type": "gold"}})
+    assert volume.status_code == 202, volume.text
+    assert volume.json()["volume"]["id"] in two.volumes
+    snap = await clouds.http.post(
+        f"{V3}/group_snapshots", json={"group_snapshot": {"group_id": group["id"]}}, headers=MEMBER
+    )
+    assert snap.status_code == 202
+    assert list(two.group_snapshots) == [snap.json()["group_snapshot"]["id"]]
+    shown = await clouds.http.get(f"{V3}/groups/{group['id']}", headers=MEMBER)
+    assert shown.json()["group"]["availability_zone"] == "az2"
+
+
 async def test_volumes_show_the_type_ids_atoll_shows(clouds: Bed) -> None:
     one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
     made = await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)

@@ -1,0 +1,93 @@
+"""Generic volume groups and group snapshots (Cinder 3.13+, 3.14+).
+
+A group is scheduled like a volume (by its AZ, else the scheduler) and made in that pod;
+its group type and volume types, named by the ids Atoll shows (the first up pod's), are
+passed as that pod's ids of the same names. A group snapshot is made in its group's pod,
+and a volume created into a group (`group_id`) in the group's pod. A group made from a
+group snapshot or another group (`POST /groups/action`, `create-from-src`) is made in the
+source's pod and found there afterwards. Show, update, delete and actions go to the
+item's pod; lists are the pods' lists put together.
+"""
+
+from __future__ import annotations
+
+from atoll.core.errors import BadRequest
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import concatenated, up_pods
+from atoll.gateway.http import GatewayRequest, Reply
+from atoll.gateway.locate import locate
+from atoll.gateway.pipeline import CreatePipeline, CreatePlan
+from atoll.gateway.router import Route
+from atoll.gateway.volume import routed, types
+from atoll.gateway.volume.types import GROUP_TYPES, VOLUME_TYPES, Named
+from atoll.gateway.volume.volumes import pinned_by, run
+from atoll.pods.info import PodInfo
+from atoll.resources.volume import GROUP, GROUP_SNAPSHOT
+
+READ = ("GET",)
+
+
+async def _pods_id(gw: Gateway, request: GatewayRequest, pod: PodInfo, named: Named, shown_id: str) -> str:
+    """`pod`'s id of the item Atoll shows as `shown_id` (the first up pod's), found by name."""
+    first = (await up_pods(gw, request))[0]
+    if first.pod_id == pod.pod_id:
+        return shown_id
+    name = await types.name_in(gw, request, first, shown_id, named)
+    if name is None:
+        return shown_id  # not one Atoll shows: the pod answers as Cinder does
+    found = await types.id_in(gw, request, pod, name, named)
+    return found if found is not None else shown_id
+
+
+async def types_in_pod(gw: Gateway, plan: CreatePlan) -> None:
+    """The group type and volume types of a new group, as the chosen pod knows them."""
+    assert plan.pod is not None
+    group_type = plan.member.get("group_type")
+    if isinstance(group_type, str):
+        plan.member["group_type"] = await _pods_id(gw, plan.request, plan.pod, GROUP_TYPES, group_type)
+    volume_types = plan.member.get("volume_types")
+    if isinstance(volume_types, list):
+        plan.member["volume_types"] = [
+            await _pods_id(gw, plan.request, plan.pod, VOLUME_TYPES, t) if isinstance(t, str) else t
+            for t in volume_types
+        ]
+
+
+def routes(gw: Gateway) -> list[Route]:
+    groups = CreatePipeline(GROUP, prepare=[types_in_pod])
+    snapshots = CreatePipeline(GROUP_SNAPSHOT, constrain=[pinned_by((("group_id", GROUP),))])
+
+    async def create_group(request: GatewayRequest) -> Reply:
+        return await run(gw, groups, request)
+
+    async def create_snapshot(request: GatewayRequest) -> Reply:
+        return await run(gw, snapshots, request)
+
+    async def from_source(request: GatewayRequest) -> Reply:
+        """`create-from-src`: in the pod of the group snapshot or group it is made from."""
+        document = await request.json()
+        source = document.get("create-from-src") if isinstance(document, dict) else None
+        if not isinstance(source, dict):
+            raise BadRequest("Invalid input: the request body must hold a 'create-from-src' object.")
+        for field, resource in (("group_snapshot_id", GROUP_SNAPSHOT), ("source_group_id", GROUP)):
+            value = source.get(field)
+            if isinstance(value, str):
+                located = await locate(gw, request, resource, value)
+                return routed.show_atoll_az(await gw.forwarder.forward(request, located.pod), located.pod)
+        raise BadRequest("Either 'group_snapshot_id' or 'source_group_id' must be provided.")
+
+    listed_groups = concatenated(gw, "groups", routed.show_atoll_az)
+    listed_snapshots = concatenated(gw, "group_snapshots")
+    return [
+        Route("POST", "/groups", create_group),
+        Route("POST", "/groups/action", from_source),
+        Route(READ, "/groups", listed_groups),
+        Route(READ, "/groups/detail", listed_groups),
+        Route(("GET", "PUT", "DELETE"), "/groups/{item_id}", routed.member(gw, GROUP)),
+        Route(("GET", "POST"), "/groups/{item_id}/{rest:path}", routed.sub_resource(gw, GROUP)),
+        Route("POST", "/group_snapshots", create_snapshot),
+        Route(READ, "/group_snapshots", listed_snapshots),
+        Route(READ, "/group_snapshots/detail", listed_snapshots),
+        Route(("GET", "PUT", "DELETE"), "/group_snapshots/{item_id}", routed.member(gw, GROUP_SNAPSHOT)),
+        Route(("GET", "POST"), "/group_snapshots/{item_id}/{rest:path}", routed.sub_resource(gw, GROUP_SNAPSHOT)),
+    ]
