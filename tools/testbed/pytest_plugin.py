@@ -16,6 +16,7 @@ number of pods (default 2).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -26,6 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from testbed.util import http
+
+REGISTRY_TTL = 5.0
+"""Atoll's `[gateway] registry_ttl` default: how long a process may serve a pod's old status."""
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -160,7 +166,28 @@ class TestbedHandle:
         run_testbed("stop-pod", name, timeout=300)
 
     def start_pod(self, name: str) -> None:
+        """Start the pod again; with Atoll on the bed, return once Atoll serves it as up again.
+
+        That is: a probe that ran after the restart saw it up (Atoll's pods API), and every
+        process's pod registry has had time to refresh (`[gateway] registry_ttl`, 5 s). Without
+        this, the next test could meet the "down" a probe wrote while the pod was stopped.
+        """
         run_testbed("start-pod", name, timeout=600)
+        if not self.info.get("atoll_url"):
+            return
+        started = datetime.datetime.now(datetime.UTC)
+        token = self.openstack("token", "issue", cloud="testbed-admin")["id"]
+        url = f"{str(self.info['atoll_url']).rstrip('/')}/v1.0/pods"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            pods = http("GET", url, token=token).json()["pods"]
+            pod = next(p for p in pods if p["region_name"] == name)
+            seen = pod.get("last_seen_at")
+            if pod["status"] == "up" and seen and datetime.datetime.fromisoformat(seen) > started:
+                time.sleep(REGISTRY_TTL + 1)
+                return
+            time.sleep(1)
+        raise AssertionError(f"Atoll did not see {name} up again within 120 s: {pod}")
 
     def port(self, region: str, service: str) -> int:
         return int(self.ports[region][service])
