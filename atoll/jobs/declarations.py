@@ -50,6 +50,7 @@ class JobRun:
     progress: Mapping[str, Any]
     attempt: int
     checkpoint: Checkpoint
+    parent_id: JobId | None = None
 
 
 Handler = Callable[[JobRun], Awaitable[Outcome]]

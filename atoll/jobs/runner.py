@@ -35,6 +35,8 @@ class Runner:
         self._types = types
         self._clock = clock
         self._retry = retry
+        self.parents = settle.Parents(sessions, clock)
+        self.writes = settle.Writes(sessions)
 
     def policy(self, type_name: str) -> RetryPolicy:
         declared = self._types.get(type_name)
@@ -45,7 +47,7 @@ class Runner:
         outcome = self._decide(claim, await self._call(claim))
         # Once the handler has acted, its outcome is recorded even if the worker is told to
         # stop meanwhile: handing the job back instead would run its work a second time.
-        recording = asyncio.ensure_future(settle.finish(self._sessions, claim, outcome, self._clock.now()))
+        recording = asyncio.ensure_future(self.writes.finish(claim, outcome, self._clock.now()))
         try:
             await asyncio.shield(recording)
         except asyncio.CancelledError:
@@ -56,14 +58,24 @@ class Runner:
             LOG.warning("Job %s (%s): lease lost before its outcome was recorded", claim.id, claim.type)
             return None
         LOG.info("Job %s (%s) attempt %d: %s", claim.id, claim.type, claim.attempt, _describe(outcome))
+        await asyncio.shield(self._recount_parent(claim))
         return outcome
 
     async def release(self, claim: Claim) -> None:
         """Hand the job back for another worker (this one is stopping)."""
         try:
-            await settle.release(self._sessions, claim, self._clock.now())
+            await self.writes.release(claim, self._clock.now())
         except LeaseLost:
             return
+        await self._recount_parent(claim)
+
+    async def _recount_parent(self, claim: Claim) -> None:
+        if claim.parent_id is None:
+            return
+        try:
+            await self.parents.recount(claim.parent_id)
+        except Exception:  # the child is recorded; a worker's sweep recounts the parent later
+            LOG.exception("Job %s: recounting its parent %s failed", claim.id, claim.parent_id)
 
     async def _call(self, claim: Claim) -> Outcome:
         declared = self._types.get(claim.type)
@@ -75,9 +87,18 @@ class Runner:
             return Fail(f"Gave up after {limit} attempts: the worker of attempt {limit} stopped without finishing.")
 
         async def checkpoint(progress: Mapping[str, Any]) -> None:
-            await settle.checkpoint(self._sessions, claim, progress, self._clock.now())
+            await self.writes.checkpoint(claim, progress, self._clock.now())
 
-        run = JobRun(claim.id, claim.type, claim.project_id, claim.resource, claim.progress, claim.attempt, checkpoint)
+        run = JobRun(
+            claim.id,
+            claim.type,
+            claim.project_id,
+            claim.resource,
+            claim.progress,
+            claim.attempt,
+            checkpoint,
+            claim.parent_id,
+        )
         try:
             return await declared.handler(run)
         except TemporaryError as error:

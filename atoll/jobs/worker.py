@@ -92,7 +92,8 @@ class Worker:
             LOG.error("Job task %s crashed", task.get_name(), exc_info=task.exception())
 
     async def heartbeat(self) -> None:
-        """Renew the leases of running jobs; cancel those another worker took over."""
+        """Renew the leases of running jobs; cancel those another worker took over; recount the
+        parents a dead worker left behind their finished children."""
         lost = await leases.renew(
             self._sessions, self.running, now=self._clock.now(), lease_time=self._settings.lease_time
         )
@@ -103,11 +104,13 @@ class Worker:
             LOG.warning("Job %s (%s): lease lost; stopping this worker's run of it", claim.id, claim.type)
             self._lost.add(seq)
             task.cancel()
+        await self._runner.parents.sweep()
 
     async def drain(self) -> None:
-        """Wait until every started job has finished."""
+        """Wait until every started job has finished and its parent is recounted."""
         while self._running:
             await asyncio.gather(*(task for _, task in self._running.values()), return_exceptions=True)
+        await self._runner.parents.drain()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         beat = asyncio.create_task(self._beat_forever(stop), name="jobs-heartbeat")
@@ -125,6 +128,8 @@ class Worker:
             for _, task in list(self._running.values()):
                 task.cancel()
             await asyncio.gather(beat, *(task for _, task in self._running.values()), return_exceptions=True)
+            await self._runner.writes.drain()
+            await self._runner.parents.drain()
 
     async def _beat_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

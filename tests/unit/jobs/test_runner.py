@@ -6,6 +6,7 @@ import logging
 import pytest
 
 from atoll.core.clock import FakeClock
+from atoll.jobs import settle
 from atoll.jobs.declarations import JobRun, JobTypes, RetryPolicy
 from atoll.jobs.enqueue import NewJob
 from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, Retry, TemporaryError
@@ -197,3 +198,53 @@ async def test_children_finishing_at_the_same_time_are_all_counted(sessions: Ses
     assert len(await asyncio.gather(*tasks)) == 12
     parent = await row(sessions, parent_id)
     assert (parent.status, parent.progress["children"]["SUCCESS"]) == ("SUCCESS", 12)
+
+
+async def test_children_finishing_together_share_recounts_of_their_parent(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    start = asyncio.Event()
+    recounts: list[str] = []
+    real = settle.recount
+
+    async def counted(sessions_: Sessions, parent_id: str, now: object) -> object:
+        recounts.append(parent_id)
+        return await real(sessions_, parent_id, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(settle, "recount", counted)
+
+    async def together(run: JobRun) -> Outcome:
+        await start.wait()
+        return Done()
+
+    group, child = job_type("sync", None), job_type("work", together)
+    children = [NewJob(child, "project-a", {"item": f"t{i}"}) for i in range(30)]
+    parent_id = await add(sessions, clock, group, "many", children=children)
+    runner = Runner(sessions, JobTypes([group, child]), clock, POLICY)
+    tasks = [asyncio.create_task(runner.run(c)) for c in await take(sessions, clock, ["work"], limit=40)]
+    start.set()
+    await asyncio.gather(*tasks)
+    parent = await row(sessions, parent_id)
+    assert (parent.status, parent.progress["children"]["SUCCESS"]) == ("SUCCESS", 30)
+    assert set(recounts) == {parent_id}
+    assert len(recounts) < 30  # each recount served every child that finished while the one before ran
+
+
+async def test_a_parent_left_behind_by_a_dead_worker_is_recounted_by_the_sweep(sessions: Sessions) -> None:
+    clock = FakeClock()
+    group, child = job_type("sync", None), job_type("work")
+    children = [NewJob(child, "project-a", {"item": pod}) for pod in ("Pod1", "Pod2")]
+    parent_id = await add(sessions, clock, group, "keypair k1", children=children)
+    other_id = await add(sessions, clock, group, "keypair k2", children=[NewJob(child, "project-a", {"item": "Pod3"})])
+    claims = await take(sessions, clock, ["work"])
+    for claim in claims:  # the children's writes commit; the worker dies before recounting
+        await settle.finish(sessions, claim, Done() if claim.resource["item"] != "Pod2" else Fail("no"), clock.now())
+    assert (await row(sessions, parent_id)).status == "RUNNING"
+    assert set(await settle.stale_parents(sessions)) == {parent_id, other_id}
+    parents = settle.Parents(sessions, clock)
+    assert await parents.sweep() == 2
+    assert (await row(sessions, parent_id)).status == "FAIL"
+    assert (await row(sessions, other_id)).status == "SUCCESS"
+    assert await settle.stale_parents(sessions) == []
+    assert await parents.sweep() == 0
