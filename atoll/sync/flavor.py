@@ -61,7 +61,8 @@ async def _expect(calls: PodCalls, region: str, method: str, path: str, ok: tupl
         raise PermanentError(f"{method} {path} in {region}: {response.status} {brief(response)}")
 
 
-async def _create(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> None:
+async def _create(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> dict[str, Any]:
+    """Make the source's flavor in the target; return it as the target answered."""
     body = {**_fixed(source), "id": source["id"], "description": source.get("description")}
     made = await calls.call(task.target, "compute", "POST", "/flavors", json_body={"flavor": body}, headers=HEADERS)
     if made.status == 409:
@@ -78,6 +79,8 @@ async def _create(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> No
     if made.status != 200:
         raise PermanentError(f"Creating flavor {source['id']} in {task.target}: {made.status} {brief(made)}")
     await task.mark_created()
+    created: dict[str, Any] = made.json()["flavor"]
+    return created
 
 
 async def _converge(calls: PodCalls, task: SyncTask, fid: str, want: dict[str, Any], have: dict[str, Any]) -> None:
@@ -133,10 +136,18 @@ async def _mutable(calls: PodCalls, region: str, flavor: dict[str, Any]) -> dict
     }
 
 
+async def _read_source(calls: PodCalls, region: str, resource: str) -> dict[str, Any] | None:
+    found = await _by_id(calls, region, resource) or await _by_name(calls, region, resource)
+    if found is None:
+        return None
+    return {"flavor": found, "mutable": await _mutable(calls, region, found)}
+
+
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
-    source = await _by_id(calls, task.source, task.resource) or await _by_name(calls, task.source, task.resource)
-    if source is None:
+    read = await task.source_read("flavor", lambda: _read_source(calls, task.source, task.resource))
+    if read is None:
         return Fail(f"Flavor {task.resource} does not exist in {task.source}.")
+    source, want = read["flavor"], read["mutable"]
     fid = source["id"]
     target = await _by_id(calls, task.target, fid)
     if target is not None and _fixed(target) != _fixed(source):
@@ -145,11 +156,16 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
         await _expect(calls, task.target, "DELETE", f"/flavors/{segment(fid)}", (202, 204, 404))
         target = None
     if target is None:
-        await _create(calls, task, source)
-        target = await _by_id(calls, task.target, fid)
-        if target is None:
-            raise TemporaryError(f"Flavor {fid} is not visible in {task.target} yet.")
-    want, have = await _mutable(calls, task.source, source), await _mutable(calls, task.target, target)
+        made = await _create(calls, task, source)
+        # Nothing else has a new flavor's id yet: it has no extra specs (Nova's create takes none)
+        # and the description it was made with; only a private one's access list is read back.
+        have: dict[str, Any] = {
+            "description": made.get("description"),
+            "extra_specs": {},
+            "access": sorted(await _access(calls, task.target, made)),
+        }
+    else:
+        have = await _mutable(calls, task.target, target)
     diffs = differences(want, have)
     if not diffs:
         return Done()

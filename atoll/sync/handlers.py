@@ -12,6 +12,7 @@ from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
 from atoll.jobs.outcomes import Outcome, TemporaryError
 from atoll.sync import flavor, image, keypair, secgroup, volume_type
 from atoll.sync.calls import PodCalls
+from atoll.sync.shared import SharedReads
 from atoll.sync.task import SyncTask
 
 PARENT = "sync"
@@ -32,7 +33,7 @@ def child_type_name(resource_type: str) -> str:
     return f"sync_{resource_type}"
 
 
-def task_of(run: JobRun) -> SyncTask:
+def task_of(run: JobRun, reads: SharedReads | None = None) -> SyncTask:
     r = run.resource
     return SyncTask(
         resource_type=str(r["resource_type"]),
@@ -44,14 +45,19 @@ def task_of(run: JobRun) -> SyncTask:
         user_id=str(r["user_id"]),
         progress=dict(run.progress),
         checkpoint=run.checkpoint,
+        request=run.parent_id,
+        attempt=run.attempt,
+        reads=reads,
     )
 
 
-def handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[Outcome]]:
+def handler(
+    calls: PodCalls | None, sync: Sync, reads: SharedReads | None = None
+) -> Callable[[JobRun], Awaitable[Outcome]]:
     async def handle(run: JobRun) -> Outcome:
         if calls is None:
             raise TemporaryError("This process has no [service_auth] credentials to reach the pods.", 60.0)
-        return await sync(calls, task_of(run))
+        return await sync(calls, task_of(run, reads))
 
     return handle
 
@@ -59,11 +65,12 @@ def handler(calls: PodCalls | None, sync: Sync) -> Callable[[JobRun], Awaitable[
 def job_types(calls: PodCalls | None, retry: RetryPolicy | None = None) -> list[JobType]:
     """The parent type and the child types; `calls` None in a process that only enqueues."""
     parent = JobType(PARENT, ("request",), description="One os-sync request; its status is its parts'.")
+    reads = SharedReads()
     children = [
         JobType(
             child_type_name(name),
             CHILD_RESOURCE,
-            handler(calls, sync),
+            handler(calls, sync, reads),
             key_template="sync:{resource_type}:{target}:{resource}",
             retry=retry,
             description=f"Copy one {name} from its source pod to one target pod.",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from atoll.jobs.declarations import Checkpoint
+from atoll.sync.shared import SharedReads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +23,17 @@ class SyncTask:
     progress: dict[str, Any]
     """The job's last checkpoint, updated in place as this run records more."""
     checkpoint: Checkpoint
+    request: str | None = None
+    """The parent job (one os-sync request) this copy is part of."""
+    attempt: int = 1
+    reads: SharedReads | None = None
+
+    async def source_read(self, what: str, read: Callable[[], Awaitable[Any]]) -> Any:
+        """`read()` of the source, shared with the other copies of this request (see
+        `atoll.sync.shared`); read afresh by a retry or a job outside a request."""
+        if self.reads is None or self.request is None or self.attempt > 1:
+            return await read()
+        return await self.reads.get((self.request, self.resource_type, self.source, what), read)
 
     @property
     def created(self) -> bool:

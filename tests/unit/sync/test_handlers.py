@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -16,6 +18,7 @@ from atoll.pods.registry import PodSnapshot
 from atoll.sync import flavor, image
 from atoll.sync import keypair as keypair_sync
 from atoll.sync.calls import PodCalls
+from atoll.sync.shared import SharedReads
 from atoll.sync.task import SyncTask
 from atoll.types import PodId, PodStatus, RegionName
 from tests.unit.pods.fakepod import FakePod, serve
@@ -346,3 +349,62 @@ async def test_image_properties_that_differ_fail_without_force_and_are_patched_w
     assert "stale" not in target.images["i-1"]
     assert "a/b" not in target.images["i-1"]
     assert isinstance(await image.sync(calls, task("image", "i-1")), Done)
+
+
+async def test_the_copies_of_one_request_read_the_source_once_and_a_new_flavor_is_not_read_back(
+    clients: PodClients,
+) -> None:
+    one, targets = FakePod(), [FakePod() for _ in range(3)]
+    source = Nova(one, {"f-1": FLAVOR}, {"f-1": {"hw:cpu_policy": "shared"}})
+    novas = [Nova(pod, {}, {}) for pod in targets]
+    reads = SharedReads()
+    names = [f"Pod{i}" for i in range(2, 5)]
+    async with serve(one), serve(targets[0]), serve(targets[1]), serve(targets[2]):
+        infos = [pod_info("Pod1", one.url), *(pod_info(n, p.url) for n, p in zip(names, targets, strict=True))]
+        calls = PodCalls(Pods(*infos), clients, token)
+
+        def copy(target: str, attempt: int = 1) -> SyncTask:
+            return dataclasses.replace(
+                task("flavor", "f-1"), target=target, request="parent-1", attempt=attempt, reads=reads
+            )
+
+        outcomes = await asyncio.gather(*(flavor.sync(calls, copy(name)) for name in names))
+        assert all(isinstance(o, Done) for o in outcomes)
+        assert [(s["method"], s["path"]) for s in one.seen] == [
+            ("GET", "/compute/v2.1/flavors/f-1"),
+            ("GET", "/compute/v2.1/flavors/f-1/os-extra_specs"),
+        ]
+        for nova, pod in zip(novas, targets, strict=True):
+            assert nova.flavors["f-1"]["ram"] == 512
+            assert nova.specs["f-1"] == source.specs["f-1"]
+            assert [s["method"] for s in pod.seen] == ["GET", "POST", "POST"]  # absent, made, extra specs set
+        source.specs["f-1"]["hw:cpu_policy"] = "dedicated"
+        assert isinstance(await flavor.sync(calls, copy("Pod2", attempt=2)), Fail)  # a retry reads afresh
+        assert len(one.seen) == 4
+
+
+async def test_shared_reads_are_single_flight_keep_no_failure_and_expire() -> None:
+    now = [0.0]
+    reads = SharedReads(ttl=10, size=2, clock=lambda: now[0])
+    calls: list[str] = []
+
+    async def read(value: str) -> str:
+        calls.append(value)
+        await asyncio.sleep(0)
+        return value
+
+    assert await asyncio.gather(*(reads.get("k", lambda: read("a")) for _ in range(5))) == ["a"] * 5
+    assert calls == ["a"]
+
+    async def broken() -> str:
+        calls.append("boom")
+        raise TemporaryError("source down")
+
+    with pytest.raises(TemporaryError):
+        await reads.get("x", broken)
+    assert await reads.get("x", lambda: read("b")) == "b"  # the failure was not kept
+    now[0] = 11
+    assert await reads.get("k", lambda: read("c")) == "c"  # expired
+    await reads.get("y", lambda: read("d"))
+    assert len(reads) == 2  # the oldest dropped
+    assert calls == ["a", "boom", "b", "c", "d"]
