@@ -29,7 +29,7 @@ image    A 2-pod-plus stub cloud with no latency; a --image-mib image (random da
 Prints medians of --rounds rounds and the ratios. Not a test.
 
     .venv/bin/python bench/sync.py [--targets 10,100] [--rounds 3] [--latency-ms 10]
-        [--concurrency 100] [--poll-interval 0.05] [--database sqlite|postgresql|mysql]
+        [--concurrency 64] [--poll-interval 0.25] [--database sqlite|postgresql|mysql]
         [--image-mib 100] [--only flavor|image]
 """
 
@@ -334,8 +334,15 @@ def main() -> None:
     parser.add_argument("--targets", default="10,100", help="target pod counts of the flavor sync")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=10.0, help="each stub pod's delay (flavor part)")
-    parser.add_argument("--concurrency", type=int, default=100, help="atoll-engine's [jobs] concurrency")
-    parser.add_argument("--poll-interval", type=float, default=0.05, help="atoll-engine's [jobs] poll_interval")
+    parser.add_argument(
+        "--concurrency", type=int, default=64, help="atoll-engine's [jobs] concurrency (default: the shipped one)"
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.25,
+        help="atoll-engine's [jobs] poll_interval (default: the shipped one)",
+    )
     parser.add_argument("--status-poll", type=float, default=0.02, help="seconds between two reads of the job")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--image-mib", type=int, default=100)

@@ -12,12 +12,20 @@ GROUP = cfg.OptGroup(
 )
 
 OPTS = [
-    cfg.IntOpt("concurrency", default=8, min=1, help="Jobs one worker process runs at the same time."),
+    cfg.IntOpt(
+        "concurrency",
+        default=64,
+        min=1,
+        help="Jobs one worker process runs at the same time. Jobs mostly wait on pods (a sync to "
+        "100 pods is 100 jobs), so this is far above the number of cores; lower it to spare "
+        "slow pods.",
+    ),
     cfg.FloatOpt(
         "poll_interval",
-        default=1.0,
+        default=0.25,
         min=0.05,
-        help="Seconds an idle worker waits before looking for due jobs again.",
+        help="Seconds an idle worker waits before looking for due jobs again: at most this long "
+        "between a request and the start of its jobs (one cheap query per interval and engine).",
     ),
     cfg.FloatOpt(
         "lease_time",

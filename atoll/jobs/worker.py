@@ -32,8 +32,8 @@ LOG = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class WorkerSettings:
-    concurrency: int = 8
-    poll_interval: float = 1.0
+    concurrency: int = 64
+    poll_interval: float = 0.25
     lease_time: float = 30.0
 
 
