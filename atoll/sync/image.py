@@ -53,7 +53,7 @@ async def _patch(calls: PodCalls, task: SyncTask, image_id: str, want: dict[str,
 
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
-    source = await imagedata.read(calls, task.source, task.resource)
+    source = await task.source_read(f"image {task.resource}", lambda: imagedata.read(calls, task.source, task.resource))
     if source is None or source.get("owner") != task.project_id:
         return Fail(f"Image {task.resource} of project {task.project_id} does not exist in {task.source}.")
     if source["status"] != "active":

@@ -32,7 +32,9 @@ def _shape(keypair: dict[str, Any]) -> dict[str, Any]:
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     name = task.resource
-    source = await _get(calls, task.source, name, task.user_id)
+    source = await task.source_read(
+        f"keypair {task.user_id} {name}", lambda: _get(calls, task.source, name, task.user_id)
+    )
     if source is None:
         return Fail(f"Keypair {name} of user {task.user_id} does not exist in {task.source}.")
     want = _shape(source)

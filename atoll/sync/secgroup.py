@@ -104,7 +104,9 @@ def _compare(
 
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
-    source_groups = await _groups(calls, task.source, task.project_id)
+    source_groups = await task.source_read(
+        f"groups {task.project_id}", lambda: _groups(calls, task.source, task.project_id)
+    )
     source = _find(source_groups, task.resource, task.source)
     if source is None:
         return Fail(f"Security group {task.resource} of project {task.project_id} does not exist in {task.source}.")
