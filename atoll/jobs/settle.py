@@ -243,13 +243,16 @@ def _values(outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
 
 
 async def finish(sessions: async_sessionmaker[AsyncSession], claim: Claim, outcome: Outcome, now: dt.datetime) -> None:
-    """Record `outcome` (a Retry with its delay resolved); raises `LeaseLost`. The caller then
-    has the parent, if any, recounted (`Parents.recount`)."""
+    """Record `outcome` (a Retry with its delay resolved) and recount the parent; raises
+    `LeaseLost`. (A worker uses `Writes` and `Parents`, which batch both.)"""
     await _write(sessions, claim, _values(outcome, now), now)
+    if claim.parent_id:
+        await recount(sessions, claim.parent_id, now)
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], claim: Claim, now: dt.datetime) -> None:
-    """Give a job back untouched (the worker is stopping): due now, this attempt not counted.
-    (Its parent stays as counted: RUNNING, which it still is.)"""
+    """Give a job back untouched (the worker is stopping): due now, this attempt not counted."""
     values = {"status": JobStatus.NEW.value, "lease_owner": None, "running_key": None, "run_at": now}
     await _write(sessions, claim, {**values, "attempts": claim.attempt - 1}, now)
+    if claim.parent_id:
+        await recount(sessions, claim.parent_id, now)
