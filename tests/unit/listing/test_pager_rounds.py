@@ -218,3 +218,37 @@ def test_the_first_ask_is_the_whole_page_for_one_or_two_pods_and_a_share_for_man
     for limit in (1, 2, 5, 20, 100, 1000):
         for pods in (0, 1, 2, 7, 50, 1000):
             assert 1 <= first_ask(limit, pods) <= limit + 1
+
+
+@EXAMPLES
+@given(st.integers(2, 4), st.data(), SKEWED_SPECS, st.integers(1, 3), st.integers(1, 6))
+def test_copies_of_one_item_in_several_pods_are_one_entry_naming_every_pod_with_a_small_first_round(
+    count: int, data: st.DataObject, pairs: list[tuple[str, bool]], k: int, limit: int
+) -> None:
+    row = st.tuples(TIED_NAMES, TIED_SIZES, st.integers(0, 3))
+    shared = [
+        {"id": f"shared-{i}", "name": n, "size": s, "created": dt.datetime(2026, 1, 1, 0, 0, c)}
+        for i, (n, s, c) in enumerate(data.draw(st.lists(row, max_size=6)))
+    ]
+    made, holders = [], {}
+    for index in range(count):
+        name = f"Pod{index + 1}"
+        copies = [item for item in shared if data.draw(st.booleans())]
+        own = [
+            {"id": f"{name}-{i}", "name": n, "size": s, "created": dt.datetime(2026, 1, 1, 0, 0, c)}
+            for i, (n, s, c) in enumerate(data.draw(st.lists(row, max_size=8)))
+        ]
+        made.append(FakePod(name, [dict(item) for item in copies + own]))
+        for item in copies + own:
+            holders.setdefault(item["id"], set()).add(name)
+    fakes = FakePods(made)
+    spec = spec_of(pairs)
+    pager = Pager(fakes.fetch, timeout=5, pod_max_limit=limit + 1, first_ask=small(k))
+    pages = asyncio.run(walk(pager, list(fakes.pods), spec, limit))
+    entries = [entry for page in pages for entry in page.entries]
+    keys = [(field.key, ascending) for field, ascending in spec.walk]
+    distinct = {item["id"]: item for item in fakes.union()}
+    assert [entry.item["id"] for entry in entries] == [
+        item["id"] for item in sorted(distinct.values(), key=reference_key(keys))
+    ]
+    assert all(set(entry.pods) == holders[entry.item["id"]] for entry in entries)
