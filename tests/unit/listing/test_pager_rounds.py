@@ -230,7 +230,8 @@ def test_copies_of_one_item_in_several_pods_are_one_entry_naming_every_pod_with_
         {"id": f"shared-{i}", "name": n, "size": s, "created": dt.datetime(2026, 1, 1, 0, 0, c)}
         for i, (n, s, c) in enumerate(data.draw(st.lists(row, max_size=6)))
     ]
-    made, holders = [], {}
+    made: list[FakePod] = []
+    holders: dict[str, set[str]] = {}
     for index in range(count):
         name = f"Pod{index + 1}"
         copies = [item for item in shared if data.draw(st.booleans())]
@@ -240,7 +241,7 @@ def test_copies_of_one_item_in_several_pods_are_one_entry_naming_every_pod_with_
         ]
         made.append(FakePod(name, [dict(item) for item in copies + own]))
         for item in copies + own:
-            holders.setdefault(item["id"], set()).add(name)
+            holders.setdefault(str(item["id"]), set()).add(name)
     fakes = FakePods(made)
     spec = spec_of(pairs)
     pager = Pager(fakes.fetch, timeout=5, pod_max_limit=limit + 1, first_ask=small(k))
