@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -28,8 +29,9 @@ TIED_SIZES = st.one_of(st.none(), st.integers(0, 1))
 NEWEST_FIRST = [("created", False)]  # Nova's default order: created_at desc (then id)
 
 
-def small(k: int) -> Any:
-    return lambda limit, pods: k
+def small(k: int) -> Callable[[int, int], int]:
+    """A first round of `k` items whatever the page size and the number of pods."""
+    return lambda _limit, _pods: k
 
 
 @st.composite
