@@ -39,14 +39,15 @@ def skewed_pods(draw: st.DrawFn, min_pods: int = 1) -> FakePods:
     """Pods whose sort values tie a lot, one of them ("hot") created after everything in the others."""
     count = draw(st.integers(min_pods, 5))
     hot = draw(st.integers(0, count - 1))
+    rows = [draw(st.lists(st.tuples(TIED_NAMES, TIED_SIZES, st.integers(0, 3)), max_size=14)) for _ in range(count)]
+    total = sum(map(len, rows))
+    ids = iter(draw(st.lists(st.uuids(), min_size=total, max_size=total, unique=True)))  # unique across pods
     made = []
     for index in range(count):
-        rows = draw(st.lists(st.tuples(TIED_NAMES, TIED_SIZES, st.integers(0, 3)), max_size=14))
-        ids = draw(st.lists(st.uuids(), min_size=len(rows), max_size=len(rows), unique=True))
         day = 2 if index == hot else 1
         items = [
-            {"id": str(i), "name": n, "size": s, "created": dt.datetime(2026, 1, day, 0, 0, c)}
-            for i, (n, s, c) in zip(ids, rows, strict=True)
+            {"id": str(next(ids)), "name": n, "size": s, "created": dt.datetime(2026, 1, day, 0, 0, c)}
+            for n, s, c in rows[index]
         ]
         made.append(FakePod(f"Pod{index + 1}", items, time_format=draw(st.sampled_from(FORMATS))))
     return FakePods(made)
