@@ -38,7 +38,8 @@ Modules:
 - `merge`: the k-way merge (`merge`) and `dedupe`.
 - `marker`: Atoll's opaque marker (`Marker`, `decode`, `is_atoll_marker`).
 - `fanout`: `fan_out`, concurrent calls with a per-pod timeout.
-- `pager`: `Pager.page`, one exact page (fan-out, seek, merge, new marker).
+- `pager`: `Pager.page`, one exact page (fan-out, seek, merge, follow-ups, new marker).
+- `sizing`: `first_ask`, how many items to ask each pod for first.
 - `links`: next/previous links and Glance's ``first``/``next``.
 - `errors`: what the client sees (400s) and what a fetch raises.
 """

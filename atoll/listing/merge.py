@@ -5,6 +5,8 @@ each pod's position after the page is just "the last item taken from it".
 It stops early rather than guess: when it has taken the last item a pod
 returned and that pod has more, the pod's next item could sort before
 anything left, so the page ends there (it is still at least one item long).
+`wanting` says which pods to ask for more first so that it need not: the
+pods whose runs the page would use up while they have more.
 Memory is the pods' runs, each at most a page (+1) long.
 """
 
@@ -90,6 +92,35 @@ def merge(runs: Sequence[Run], limit: int, key: Callable[[Item], Key], *, collap
         if drained:
             break
     return Merged(entries, {run.pod: count for run, count in zip(runs, taken, strict=True)}, last)
+
+
+def wanting(
+    runs: Sequence[Run], limit: int, key: Callable[[Item], Key], *, collapse: bool = True
+) -> tuple[Merged, dict[str, int]]:
+    """The page the runs make as if none had more, and the pods it is not exact without.
+
+    A pod that has more after its run is *wanted* when the page uses up its
+    run (so its next item could belong on the page) and the run's last item
+    is not the page's last entry; each wanted pod maps to how many of its next
+    items the page could still take at most (the page's entries after the one
+    with its last item). With no pod wanted, the page is the one `merge`
+    makes of the same runs, and exact.
+    """
+    merged = merge([Run(run.pod, run.items, False) for run in runs], limit, key, collapse=collapse)
+    used = [run for run in runs if run.more and merged.taken[run.pod] == len(run.items)]
+    if not used:
+        return merged, {}
+    last_entry: dict[str, int] = {}
+    for index, entry in enumerate(merged.entries):
+        for pod in entry.pods:
+            last_entry[pod] = index
+    full = len(merged.entries) == limit
+    wanted = {}
+    for run in used:
+        index = last_entry.get(run.pod, -1)
+        if not (full and index == limit - 1):
+            wanted[run.pod] = limit - 1 - index
+    return merged, wanted
 
 
 def _one(run: Run, limit: int, key: Callable[[Item], Key]) -> Merged:

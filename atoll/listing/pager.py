@@ -1,5 +1,18 @@
 """One page of a merged listing: ask every pod from its own position, merge, and say where each pod now stands.
 
+How much to ask. Each pod is first asked for a share of the page
+(`sizing.first_ask`: 4 items of a 20-item page across 100 pods, the whole
+page + 1 for one or two pods). The page is merged as if those were all; when
+it would use up the items of a pod that said it has more (and the pod's last
+item is not the page's last), that pod is asked for its next items, from the
+last one it gave (its native marker), as many as the page could still take
+from it + 1; every such pod at once, then the page is merged again. Each
+round needs one per pod at most unless a pod answers fewer than asked yet
+has more; after `max_follow_ups` rounds the merge stops early, before the
+first item it cannot be sure of, as it always did. A pod that fails in a
+follow-up round is left out of the page like one that fails in the first:
+partial, keeping the position it had before the page.
+
 Why pages are exact. Every pod is asked for the items after *its own*
 position (its pod-native marker: the last item taken from it), sorted as the
 merge sorts; the merge takes a prefix of each pod's answer; the new marker
@@ -26,11 +39,12 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from itertools import repeat
 
+from atoll.listing import sizing
 from atoll.listing.errors import MarkerNotFound, PodUnavailable
-from atoll.listing.fanout import fan_out
+from atoll.listing.fanout import FanOut, fan_out
 from atoll.listing.fields import Collection
 from atoll.listing.marker import EXHAUSTED, Marker, Position, Values
-from atoll.listing.merge import Entry, Item, Merged, Run, merge
+from atoll.listing.merge import Entry, Item, Merged, Run, merge, wanting
 from atoll.listing.ordering import Key
 from atoll.listing.spec import SortSpec
 
@@ -91,6 +105,10 @@ class Pager:
     pod_max_limit: int = 1000
     max_seek_requests: int = 5
     collapse: bool = True
+    first_ask: Callable[[int, int], int] = sizing.first_ask
+    """``first_ask(limit, pods)``: how many items to ask each pod for first (at most `limit` + 1 is used)."""
+    max_follow_ups: int = 3
+    """Rounds of asking pods whose items the page used up for more, before the page stops early instead."""
 
     async def page(self, pods: Sequence[str], spec: SortSpec, limit: int, marker: Marker | None = None) -> Page:
         """The page of `limit` items after `marker` (from the start without one) across `pods`."""
@@ -98,22 +116,66 @@ class Pager:
         live = [pod for pod in pods if not marker.position(pod).exhausted]
         if limit <= 0 or not live:
             return Page([], None, {})
-        ask = min(limit + 1, self.pod_max_limit)
+        full = min(limit + 1, self.pod_max_limit)
+        ask = max(1, min(self.first_ask(limit, len(live)), full))
         key = spec.item_key()
 
         async def call(pod: str) -> _PodResult:
-            return await self._pod(pod, spec, key, marker, ask)
+            return await self._pod(pod, spec, key, marker, ask, full)
 
         answers = await fan_out(live, call, self.timeout)
         partial = dict(answers.failed)
-        runs = {pod: result.run for pod, result in answers.results.items() if result.run is not None}
-        partial |= {pod: result.stalled for pod, result in answers.results.items() if result.stalled}
-        merged = merge([runs[pod] for pod in live if pod in runs], limit, key, collapse=self.collapse)
-        following = _advance(spec, marker, pods, answers.results, merged)
+        results = dict(answers.results)
+        partial |= {pod: result.stalled for pod, result in results.items() if result.stalled}
+        merged = await self._merge(live, spec, key, limit, results, partial)
+        following = _advance(spec, marker, pods, results, merged)
         entries = merged.entries[::-1] if spec.reverse else merged.entries
         return Page(entries, following, {pod: partial[pod] for pod in live if pod in partial})
 
-    async def _pod(self, pod: str, spec: SortSpec, key: Callable[[Item], Key], marker: Marker, ask: int) -> _PodResult:
+    async def _merge(
+        self,
+        live: Sequence[str],
+        spec: SortSpec,
+        key: Callable[[Item], Key],
+        limit: int,
+        results: dict[str, _PodResult],
+        partial: dict[str, str],
+    ) -> Merged:
+        """The page, after asking the pods it would use up for more (`results` and `partial` updated)."""
+        for _ in range(self.max_follow_ups):
+            runs = [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
+            merged, wanted = wanting(runs, limit, key, collapse=self.collapse)
+            if not wanted:
+                return merged
+            answers = await self._follow_up(spec, {run.pod: run for run in runs if run.pod in wanted}, wanted)
+            for pod, why in answers.failed.items():
+                del results[pod]  # left out of this page, as if it had failed at first: it keeps its position
+                partial[pod] = why
+            for pod, run in answers.results.items():
+                results[pod] = dataclasses.replace(results[pod], run=run)
+        runs = [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
+        return merge(runs, limit, key, collapse=self.collapse)
+
+    async def _follow_up(self, spec: SortSpec, runs: Mapping[str, Run], wanted: Mapping[str, int]) -> FanOut[Run]:
+        async def more(pod: str) -> Run:
+            return await self._more(pod, spec, runs[pod], wanted[pod])
+
+        return await fan_out(list(runs), more, self.timeout)
+
+    async def _more(self, pod: str, spec: SortSpec, run: Run, wanted: int) -> Run:
+        """`run` with the pod's next items after it: as many as the page could still take from it, + 1."""
+        size = min(wanted + 1, self.pod_max_limit)
+        after = spec.collection.item_id(run.items[-1])
+        try:
+            answer = await self.fetch(pod, PodQuery(spec, size, after))
+        except MarkerNotFound:
+            raise PodUnavailable("refused the marker of an item it had just listed") from None
+        items, more = _checked(spec, answer, size)
+        return Run(pod, [*run.items, *items], more)
+
+    async def _pod(
+        self, pod: str, spec: SortSpec, key: Callable[[Item], Key], marker: Marker, ask: int, full: int
+    ) -> _PodResult:
         position = marker.position(pod)
         after = position.after
         bound_values = marker.bound(pod)
@@ -140,8 +202,8 @@ class Pager:
                         return _PodResult(None, after, f"still seeking its position after {requests} requests")
                     size = self.pod_max_limit
                     continue
-            if len(items) > ask:
-                items, more = items[:ask], True
+            if len(items) > full:  # passed over with a larger size: keep what a page can use
+                items, more = items[:full], True
             return _PodResult(Run(pod, items, more), after)
 
 

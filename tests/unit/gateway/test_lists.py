@@ -126,3 +126,45 @@ async def test_a_full_last_page_links_an_empty_one_as_nova_and_cinder_do(bed: Be
     assert last.json() == {"servers": []}
     fewer = await bed.http.get(f"/compute/v2.1/servers/detail?limit={len(made) + 1}", headers=MEMBER)
     assert "servers_links" not in fewer.json()
+
+
+async def test_a_pod_holding_the_newest_servers_is_asked_again_for_the_rest_of_the_page(bed: Bed) -> None:
+    older = [bed.pods["Pod2"].add(f"old-{i}") for i in range(3)]
+    newer = [bed.pods["Pod1"].add(f"new-{i:02d}") for i in range(35)]
+    response = await bed.http.get("/compute/v2.1/servers/detail?limit=30", headers=MEMBER)
+    assert response.status_code == 200
+    assert "atoll-partial-pods" not in response.headers
+    assert [s["name"] for s in response.json()["servers"]] == [s["name"] for s in newer[::-1][:30]]
+    asked = [parse_qs(seen["query"]) for seen in bed.pods["Pod1"].seen if seen["path"] == "/v2.1/servers/detail"]
+    assert [(query["limit"], query.get("marker")) for query in asked] == [
+        (["29"], None),  # a share of the page first (sizing.first_ask), then the rest from its 29th
+        (["2"], [newer[::-1][28]["id"]]),
+    ]
+    rest = await _walk_from(bed, response.json()["servers_links"][0]["href"])
+    assert rest == [s["name"] for s in newer[::-1][30:] + older[::-1]]
+
+
+async def test_a_pod_failing_when_asked_again_is_partial_keeps_its_place_and_loses_nothing(bed: Bed) -> None:
+    older = [bed.pods["Pod2"].add(f"old-{i}") for i in range(3)]
+    newer = [bed.pods["Pod1"].add(f"new-{i:02d}") for i in range(35)]
+    bed.pods["Pod1"].failing = lambda request: 503 if "marker" in request.query else None
+    response = await bed.http.get("/compute/v2.1/servers/detail?limit=30", headers=MEMBER)
+    assert response.status_code == 200
+    assert response.headers["atoll-partial-pods"] == "Pod1"
+    assert [s["name"] for s in response.json()["servers"]] == [s["name"] for s in older[::-1]]
+    bed.pods["Pod1"].failing = lambda request: None
+    rest = await _walk_from(bed, response.json()["servers_links"][0]["href"])
+    assert rest == [s["name"] for s in newer[::-1]]
+
+
+async def _walk_from(bed: Bed, href: str) -> list[str]:
+    names: list[str] = []
+    url: str | None = href.removeprefix("http://atoll.test")
+    while url is not None:
+        response = await bed.http.get(url, headers=MEMBER)
+        assert response.status_code == 200, response.text
+        assert "atoll-partial-pods" not in response.headers
+        names += [s["name"] for s in response.json()["servers"]]
+        links = response.json().get("servers_links", [])
+        url = links[0]["href"].removeprefix("http://atoll.test") if links else None
+    return names

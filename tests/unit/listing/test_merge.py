@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atoll.listing.merge import Entry, Run, dedupe, merge
+from atoll.listing.merge import Entry, Run, dedupe, merge, wanting
 
 
 def key(item: Any) -> tuple[Any, ...]:
@@ -51,6 +51,43 @@ def test_a_page_is_the_start_of_the_sorted_union_even_when_pods_sent_only_part_o
     if not any(run.more for run in runs):
         assert page == union[:limit]
     assert merged.last == (key(page[-1]) if page else None)
+
+
+@settings(max_examples=300)
+@given(full_runs(), st.data(), st.integers(1, 12))
+def test_wanting_names_every_pod_a_page_could_still_need_and_how_many_at_most(
+    full: list[list[dict[str, Any]]], data: st.DataObject, limit: int
+) -> None:
+    runs = []
+    for index, items in enumerate(full):
+        sent = data.draw(st.integers(1 if items else 0, len(items)))  # a pod with more sends one at least
+        runs.append(Run(f"Pod{index}", items[:sent], more=sent < len(items)))
+    merged, wanted = wanting(runs, limit, key)
+    union = sorted((item for items in full for item in items), key=key)
+    for run, items in zip(runs, full, strict=True):
+        unsent = items[len(run.items) :]
+        on_the_page = [item for item in union[:limit] if item in unsent]
+        if run.pod in wanted:
+            assert run.more
+            assert merged.taken[run.pod] == len(run.items)
+            assert len(on_the_page) <= wanted[run.pod]
+        else:
+            assert on_the_page == []
+    if not wanted:  # then the page is exact, and the one merge makes
+        assert [entry.item for entry in merged.entries] == union[:limit]
+        assert merged == merge(runs, limit, key)
+
+
+def test_a_pod_whose_last_item_ends_the_page_is_not_wanted() -> None:
+    runs = [
+        Run("Pod1", [{"v": 1, "id": 1}, {"v": 3, "id": 3}], more=True),
+        Run("Pod2", [{"v": 2, "id": 2}], more=True),
+        Run("Pod3", [{"v": 4, "id": 4}], more=False),
+    ]
+    merged, wanted = wanting(runs, 3, key)
+    assert [entry.item["id"] for entry in merged.entries] == [1, 2, 3]
+    assert wanted == {"Pod2": 1}  # Pod1's next item sorts after 3; Pod2's could be the page's third
+    assert wanting(runs, 4, key)[1] == {"Pod1": 1, "Pod2": 2}
 
 
 def test_the_page_ends_where_a_pod_with_more_ran_out() -> None:

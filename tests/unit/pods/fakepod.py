@@ -20,6 +20,8 @@ class FakePod:
         self.server: TestServer | None = None
         self.hanging: set[str] = set()
         """Paths the pod stops answering (it holds the request open)."""
+        self.failing: Callable[[web.Request], int | None] = lambda _request: None
+        """The status of a fault to answer a request with instead of its answer (None: answer it)."""
 
     def route(self, method: str, path: str, handler: Handler) -> None:
         async def recording(request: web.Request) -> web.StreamResponse:
@@ -33,6 +35,9 @@ class FakePod:
             )
             if request.path in self.hanging:
                 return await hang(request)
+            status = self.failing(request)
+            if status is not None:
+                return web.json_response({"error": {"code": status, "message": "told to fail"}}, status=status)
             return await handler(request)
 
         self.app.router.add_route(method, path, recording)

@@ -1,0 +1,38 @@
+"""How many items to ask each pod for first, when one page is merged from several pods.
+
+A page of `limit` items may come from any one pod, so asking each pod for
+``limit + 1`` always suffices, but then 100 pods answer, and Atoll parses,
+merges and drops, about 2,000 server documents to show 20. `Pager` asks each
+pod for fewer first and goes back only to a pod whose items the page used up
+while it has more (see `pager`), so the page is exact whatever this returns;
+the number only trades documents fetched against the odds of that second
+round trip.
+
+If the page's items were spread at random over the pods, a pod's share would
+be Binomial(limit, 1/pods): mean ``m = limit / pods``, standard deviation at
+most ``sqrt(m)``. ``ceil(m + 3 sqrt(m)) + 2`` makes a second round needed on
+about 1% of pages or fewer for a 20-item page up to 300 pods (0.4% at
+100 pods, 4 items each; 0.1% at 10 pods, 9 each), under 7% for a 1000-item
+page over 100 pods; the ``+ 2`` keeps small shares (m well under 1, where
+the square root says little) from an unlucky pod holding three of the page.
+It is ``limit + 1``, as before, for one or two pods at 20 items. When the data
+is not spread (one pod holds all the newest items), that pod is asked again
+for the rest of the page whatever this says: one more round trip, to it alone.
+
+Measured (bench/gateway_lists.py's stub pods, docs/benchmarks.md): atoll-api's
+CPU for a 20-item page across 100 pods is 29, 36, 45 and 86 ms asking each pod
+for 2, 4, 8 and 21 items, about 30 µs per server document; a second round costs
+a pod's whole round trip (20 ms there, more for a real Nova's detailed list).
+Fewer than 4 at 100 pods would save a few ms of CPU and make second rounds
+common (10% of pages at 3, most at 2, for items spread at random).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def first_ask(limit: int, pods: int) -> int:
+    """Items to ask each of `pods` pods for first, for a page of `limit` (at least 1, at most ``limit + 1``)."""
+    share = limit / max(pods, 1)
+    return max(1, min(limit + 1, math.ceil(share + 3 * math.sqrt(share)) + 2))
