@@ -101,6 +101,20 @@ async def release(session: AsyncSession, routing_id: int) -> None:
     await session.execute(sa.delete(ResourceRouting).where(ResourceRouting.id == routing_id))
 
 
+async def pods_holding(session: AsyncSession, project_id: str, resource_type: str) -> list[str]:
+    """The pods where a project has confirmed routings of a type."""
+    query = (
+        sa.select(ResourceRouting.pod_id)
+        .where(
+            ResourceRouting.project_id == project_id,
+            ResourceRouting.resource_type == resource_type,
+            ResourceRouting.bottom_id.is_not(None),
+        )
+        .distinct()
+    )
+    return [str(pod) for pod in (await session.scalars(query)).all()]
+
+
 async def find(session: AsyncSession, top_id: str, resource_type: str) -> Sequence[ResourceRouting]:
     """The confirmed routings of a top id (one per pod it lives in)."""
     query = (

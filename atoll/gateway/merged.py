@@ -53,6 +53,9 @@ MAX_SKIPPED_PAGES = 10
 BRIEF = ("id", "name", "links")
 """What an item of a brief list shows (Nova's `GET /servers`, Cinder's `GET /volumes` and `/backups`)."""
 
+ALL_PROJECTS = frozenset({"all_tenants", "all_projects", "project_id", "tenant_id", "owner"})
+"""Query parameters of a list that reaches beyond the caller's own project."""
+
 _SERVICE_TYPES = {"compute": ServiceType.COMPUTE, "volume": ServiceType.BLOCK_STORAGE, "image": ServiceType.IMAGE}
 
 
@@ -113,8 +116,9 @@ class MergedList:
             return await self._kept(request, pods[pod], filters[pod], query, answer, failures, path)
 
         pager = Pager(fetch, timeout=self.gw.list_timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
+        hot = await self._hot(request, pods)
         try:
-            page = await pager.page(list(pods), listed.spec, listed.offset + listed.limit, marker)
+            page = await pager.page(list(pods), listed.spec, listed.offset + listed.limit, marker, hot)
         except _Refused:
             return failures[0]
         if listed.offset:
@@ -137,6 +141,24 @@ class MergedList:
         document |= links(listed.spec, base, request.query, page)
         headers = [(PARTIAL_HEADER, ",".join(page.partial).encode())] if page.partial else []
         return json_reply(200, document, headers)
+
+    async def _hot(self, request: GatewayRequest, pods: Mapping[str, PodInfo]) -> frozenset[str]:
+        """The pods the routings say hold the caller's project's items (asked for a whole page at
+        once, see `atoll.listing.sizing`); none for a list of every project's."""
+        project = request.context.project_id
+        kind = self.resource.routing_type
+        if kind is None or not project or any(name in ALL_PROJECTS for name, _ in request.query):
+            return frozenset()
+        try:
+            holding = await self.gw.routings.pods_holding(project, kind)
+        except Exception:  # only a hint: the list is exact without it
+            LOG.warning(
+                "List of %s: the routings could not be read; asking every pod for a share",
+                self.resource.name,
+                exc_info=True,
+            )
+            return frozenset()
+        return frozenset(name for name, pod in pods.items() if pod.pod_id in holding)
 
     async def _marker(self, request: GatewayRequest, text: str | None, spec: Any) -> Marker | None:
         if text is None:

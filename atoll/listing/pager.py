@@ -36,7 +36,7 @@ instead of being lost. The page says which pods were partial and why.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
 from itertools import repeat
 
 from atoll.listing import sizing
@@ -110,8 +110,16 @@ class Pager:
     max_follow_ups: int = 3
     """Rounds of asking pods whose items the page used up for more, before the page stops early instead."""
 
-    async def page(self, pods: Sequence[str], spec: SortSpec, limit: int, marker: Marker | None = None) -> Page:
-        """The page of `limit` items after `marker` (from the start without one) across `pods`."""
+    async def page(
+        self,
+        pods: Sequence[str],
+        spec: SortSpec,
+        limit: int,
+        marker: Marker | None = None,
+        hot: Container[str] = (),
+    ) -> Page:
+        """The page of `limit` items after `marker` (from the start without one) across `pods`;
+        the `hot` pods (likely to hold many of the items) are asked for the whole page at once."""
         marker = marker or Marker.start(spec)
         live = [pod for pod in pods if not marker.position(pod).exhausted]
         if limit <= 0 or not live:
@@ -121,7 +129,7 @@ class Pager:
         key = spec.item_key()
 
         async def call(pod: str) -> _PodResult:
-            return await self._pod(pod, spec, key, marker, ask, full)
+            return await self._pod(pod, spec, key, marker, full if pod in hot else ask, full)
 
         answers = await fan_out(live, call, self.timeout)
         partial = dict(answers.failed)

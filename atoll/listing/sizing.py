@@ -25,14 +25,31 @@ for 2, 4, 8 and 21 items, about 30 µs per server document; a second round costs
 a pod's whole round trip (20 ms there, more for a real Nova's detailed list).
 Fewer than 4 at 100 pods would save a few ms of CPU and make second rounds
 common (10% of pages at 3, most at 2, for items spread at random).
+
+Two cases ask for the whole page at once, as before:
+
+- few documents in all (`FULL_BUDGET`: at most 1,000 items over every pod, about
+  30 ms of atoll-api's CPU even if every pod filled its share; a 20-item page over
+  up to 47 pods): a second round trip to a real pod (50-200 ms for a detailed
+  list) costs more than that;
+- the pods the caller passes as `hot` to `Pager.page`: where the gateway's
+  routings say the project's resources of that kind live. A project is bound to
+  one pod per AZ, so its servers mostly sit in a few pods and the rest answer
+  nothing whatever they are asked; asking those few for a share only would make
+  nearly every page of such a project a second round trip.
 """
 
 from __future__ import annotations
 
 import math
 
+FULL_BUDGET = 1000
+"""Items over all the pods up to which each pod is asked for the whole page at once."""
+
 
 def first_ask(limit: int, pods: int) -> int:
     """Items to ask each of `pods` pods for first, for a page of `limit` (at least 1, at most ``limit + 1``)."""
+    if pods * (limit + 1) <= FULL_BUDGET:
+        return limit + 1
     share = limit / max(pods, 1)
     return max(1, min(limit + 1, math.ceil(share + 3 * math.sqrt(share)) + 2))

@@ -38,6 +38,7 @@ class RoutingStore:
         self._sessions = sessions
         self._cache: cachetools.LRUCache[tuple[str, str], Route] = cachetools.LRUCache(cache_size)
         self._pod_cache: cachetools.LRUCache[tuple[str, str, str], Route] = cachetools.LRUCache(cache_size)
+        self._holding: cachetools.TTLCache[tuple[str, str], frozenset[PodId]] = cachetools.TTLCache(10_000, ttl=30)
 
     async def lookup(self, top_id: str, resource_type: ResourceType) -> Route | None:
         key = (resource_type.value, top_id)
@@ -68,6 +69,16 @@ class RoutingStore:
         assert row.bottom_id is not None
         route = self._pod_cache[key] = Route(row.top_id, row.bottom_id, PodId(row.pod_id), ProjectId(row.project_id))
         return route
+
+    async def pods_holding(self, project_id: str, resource_type: ResourceType) -> frozenset[PodId]:
+        """The pods a project's routed resources of a type live in (a hint for lists: cached 30 s)."""
+        key = (project_id, resource_type.value)
+        found = self._holding.get(key)
+        if found is None:
+            async with self._sessions() as session:
+                pods = await routings_db.pods_holding(session, project_id, resource_type.value)
+            found = self._holding[key] = frozenset(PodId(pod) for pod in pods)
+        return found
 
     async def routes(self, top_id: str, resource_type: ResourceType) -> list[Route]:
         """The confirmed routings of a top id in every pod it was realized in."""

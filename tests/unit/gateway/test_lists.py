@@ -5,7 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import MEMBER
+from atoll.listing import sizing
+from atoll.types import ProjectId, ResourceType
+from tests.conftest import ADMIN, MEMBER
 from tests.unit.gateway.conftest import Bed
 
 
@@ -128,7 +130,13 @@ async def test_a_full_last_page_links_an_empty_one_as_nova_and_cinder_do(bed: Be
     assert "servers_links" not in fewer.json()
 
 
-async def test_a_pod_holding_the_newest_servers_is_asked_again_for_the_rest_of_the_page(bed: Bed) -> None:
+@pytest.fixture
+def shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every list asks each pod for a share of the page first, however few the pods."""
+    monkeypatch.setattr(sizing, "FULL_BUDGET", 0)
+
+
+async def test_a_pod_holding_the_newest_servers_is_asked_again_for_the_rest_of_the_page(bed: Bed, shares: None) -> None:
     older = [bed.pods["Pod2"].add(f"old-{i}") for i in range(3)]
     newer = [bed.pods["Pod1"].add(f"new-{i:02d}") for i in range(35)]
     response = await bed.http.get("/compute/v2.1/servers/detail?limit=30", headers=MEMBER)
@@ -144,7 +152,9 @@ async def test_a_pod_holding_the_newest_servers_is_asked_again_for_the_rest_of_t
     assert rest == [s["name"] for s in newer[::-1][30:] + older[::-1]]
 
 
-async def test_a_pod_failing_when_asked_again_is_partial_keeps_its_place_and_loses_nothing(bed: Bed) -> None:
+async def test_a_pod_failing_when_asked_again_is_partial_keeps_its_place_and_loses_nothing(
+    bed: Bed, shares: None
+) -> None:
     older = [bed.pods["Pod2"].add(f"old-{i}") for i in range(3)]
     newer = [bed.pods["Pod1"].add(f"new-{i:02d}") for i in range(35)]
     bed.pods["Pod1"].failing = lambda request: 503 if "marker" in request.query else None
@@ -155,6 +165,26 @@ async def test_a_pod_failing_when_asked_again_is_partial_keeps_its_place_and_los
     bed.pods["Pod1"].failing = lambda request: None
     rest = await _walk_from(bed, response.json()["servers_links"][0]["href"])
     assert rest == [s["name"] for s in newer[::-1]]
+
+
+async def test_the_pods_the_routings_say_hold_the_project_s_servers_are_asked_for_the_whole_page(
+    bed: Bed, shares: None
+) -> None:
+    older = [bed.pods["Pod2"].add(f"old-{i}") for i in range(3)]
+    newer = [bed.pods["Pod1"].add(f"new-{i:02d}") for i in range(35)]
+    routings = bed.parts.gateway.routings
+    await routings.adopt(newer[0]["id"], newer[0]["id"], bed.ids["Pod1"], ProjectId("project-a"), ResourceType.SERVER)
+    response = await bed.http.get("/compute/v2.1/servers/detail?limit=30", headers=MEMBER)
+    assert [s["name"] for s in response.json()["servers"]] == [s["name"] for s in newer[::-1][:30]]
+    asked = [parse_qs(seen["query"]) for seen in bed.pods["Pod1"].seen if seen["path"] == "/v2.1/servers/detail"]
+    assert [(query["limit"], query.get("marker")) for query in asked] == [(["31"], None)]  # at once, no second trip
+    others = [parse_qs(seen["query"]) for seen in bed.pods["Pod2"].seen if seen["path"] == "/v2.1/servers/detail"]
+    assert [query["limit"] for query in others] == [["29"]]
+    admin = await bed.http.get("/compute/v2.1/servers/detail?limit=30&all_tenants=1", headers=ADMIN)
+    assert admin.status_code == 200
+    every = [parse_qs(seen["query"]) for seen in bed.pods["Pod1"].seen if "all_tenants" in seen["query"]]
+    assert every[0]["limit"] == ["29"]  # every project's list: a share for every pod first
+    assert len(older) == 3
 
 
 async def _walk_from(bed: Bed, href: str) -> list[str]:

@@ -214,8 +214,20 @@ async def test_a_pod_that_deleted_its_last_listed_item_before_the_follow_up_is_p
     assert sorted(shown([page, *rest])) == sorted(expected(fakes, spec))
 
 
-def test_the_first_ask_is_the_whole_page_for_one_or_two_pods_and_a_share_for_many() -> None:
-    assert [first_ask(20, pods) for pods in (1, 2, 3, 10, 100, 300)] == [21, 21, 17, 9, 4, 3]
+async def test_a_hot_pod_is_asked_for_the_whole_page_at_once_and_never_again() -> None:
+    fakes = newest_in_one_pod(100, 20)
+    spec = spec_of(NEWEST_FIRST)
+    page = await Pager(fakes.fetch, timeout=5).page(list(fakes.pods), spec, 20, hot={"Pod100"})
+    hot = fakes.pods["Pod100"]
+    assert [item["id"] for item in page.items] == expected(fakes, spec)[:20]
+    assert [(query.limit, query.marker) for query in hot.calls] == [(21, None)]
+    assert {(len(pod.calls), pod.calls[0].limit) for name, pod in fakes.pods.items() if name != "Pod100"} == {(1, 4)}
+    rest = await walk(Pager(fakes.fetch, timeout=5), list(fakes.pods), spec, 20, page.next)
+    assert shown([page, *rest]) == expected(fakes, spec)
+
+
+def test_the_first_ask_is_the_whole_page_for_few_documents_and_a_share_for_many() -> None:
+    assert [first_ask(20, pods) for pods in (1, 2, 3, 10, 47, 48, 100, 300)] == [21, 21, 21, 21, 21, 5, 4, 3]
     assert first_ask(1, 100) == 2
     assert first_ask(1000, 100) == 22
     for limit in (1, 2, 5, 20, 100, 1000):
