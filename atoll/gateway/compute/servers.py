@@ -8,6 +8,7 @@ nothing here. Replies show Atoll's AZ, never the pod's.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -24,7 +25,8 @@ from atoll.resources.compute import SERVER, SERVER_GROUP
 from atoll.resources.volume import VOLUME as VOLUME_RESOURCE
 from atoll.types import ResourceType
 
-_AZ_FIELD = re.compile(rb'("(?:OS-EXT-AZ:availability_zone|pinned_availability_zone)":\s*)"[^"]*"')
+_AZ_FIELD = re.compile(rb'("(?:OS-EXT-AZ:availability_zone|pinned_availability_zone)":\s*)"(?:[^"\\]|\\.)*"')
+"""The two AZ fields of a server document with their string value (escapes included)."""
 
 
 def show_atoll_az(reply: Reply, pod: PodInfo) -> Reply:
@@ -33,8 +35,8 @@ def show_atoll_az(reply: Reply, pod: PodInfo) -> Reply:
     if isinstance(reply.body, bytes) and (
         b"OS-EXT-AZ:availability_zone" in reply.body or b"pinned_availability_zone" in reply.body
     ):
-        replacement = rb'\1"' + pod.az_name.encode().replace(b"\\", b"\\\\") + b'"'
-        reply.body = _AZ_FIELD.sub(replacement, reply.body)
+        value = json.dumps(pod.az_name).encode()  # the Atoll AZ as a JSON string, escaped
+        reply.body = _AZ_FIELD.sub(lambda found: found[1] + value, reply.body)
     return reply
 
 

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from atoll.db.models import PodBinding, ResourceRouting
-from atoll.types import PodStatus
+from atoll.gateway.compute.servers import show_atoll_az
+from atoll.gateway.http import Reply
+from atoll.pods.info import PodInfo
+from atoll.types import PodId, PodStatus, RegionName
 from tests.conftest import MEMBER
 from tests.unit.gateway.conftest import Bed
 
@@ -203,3 +208,20 @@ async def test_unknown_server_with_a_pod_down_is_503_not_404(bed: Bed) -> None:
         "Instance nope could not be found in the pods that answer; availability zone(s) az2 did not answer. "
         "Try again later."
     )
+
+
+@pytest.mark.parametrize("atoll_az", ["az1", 'odd "zone" \\ é', "back\\slash"])
+def test_the_atoll_az_replaces_the_pod_s_in_server_documents_as_valid_json(atoll_az: str) -> None:
+    pod = PodInfo(PodId("p1"), RegionName("Pod1"), atoll_az, "nova", False, {}, PodStatus.UP)
+    servers = [
+        {"id": "a", "OS-EXT-AZ:availability_zone": 'pod "z" \\ 1', "pinned_availability_zone": None},
+        {"id": "b", "OS-EXT-AZ:availability_zone": "nova", "pinned_availability_zone": "nova", "name": "x"},
+    ]
+    reply = show_atoll_az(Reply(200, [], json.dumps({"servers": servers}).encode()), pod)
+    assert isinstance(reply.body, bytes)
+    shown = json.loads(reply.body)["servers"]
+    assert [(s["OS-EXT-AZ:availability_zone"], s["pinned_availability_zone"]) for s in shown] == [
+        (atoll_az, None),
+        (atoll_az, atoll_az),
+    ]
+    assert shown[1]["name"] == "x"
