@@ -8,7 +8,6 @@ nothing here. Replies show Atoll's AZ, never the pod's.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -19,24 +18,21 @@ from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step, pod_az
+from atoll.gateway.rewrite import az_fields
 from atoll.gateway.router import Route
 from atoll.pods.info import PodInfo
 from atoll.resources.compute import SERVER, SERVER_GROUP
 from atoll.resources.volume import VOLUME as VOLUME_RESOURCE
 from atoll.types import ResourceType
 
-_AZ_FIELD = re.compile(rb'("(?:OS-EXT-AZ:availability_zone|pinned_availability_zone)":\s*)"(?:[^"\\]|\\.)*"')
-"""The two AZ fields of a server document with their string value (escapes included)."""
+_AZ_FIELDS = az_fields("OS-EXT-AZ:availability_zone", "pinned_availability_zone")
 
 
 def show_atoll_az(reply: Reply, pod: PodInfo) -> Reply:
     """The pod's AZ name in server documents (where the server is, and where it is pinned)
     becomes the pod's Atoll AZ."""
-    if isinstance(reply.body, bytes) and (
-        b"OS-EXT-AZ:availability_zone" in reply.body or b"pinned_availability_zone" in reply.body
-    ):
-        value = json.dumps(pod.az_name).encode()  # the Atoll AZ as a JSON string, escaped
-        reply.body = _AZ_FIELD.sub(lambda found: found[1] + value, reply.body)
+    if isinstance(reply.body, bytes):
+        reply.body = _AZ_FIELDS(reply.body, pod.az_name)
     return reply
 
 

@@ -7,13 +7,13 @@ cached routing, a delete the pod accepted drops the rows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from atoll.core.errors import NotFound
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
+from atoll.gateway.rewrite import az_fields
 from atoll.gateway.router import Handler
 from atoll.pods.info import PodInfo
 from atoll.resources.spec import Resource
@@ -23,13 +23,11 @@ Adjust = Callable[[Reply, PodInfo], Reply]
 
 def atoll_az(field: str) -> Adjust:
     """An `Adjust` turning the pod's own AZ name, wherever `field` holds it, into the pod's Atoll AZ."""
-    key = f'"{field}"'.encode()
-    pattern = re.compile(re.escape(key) + rb'(:\s*)"[^"]*"')
+    replace = az_fields(field)
 
     def adjust(reply: Reply, pod: PodInfo) -> Reply:
-        if isinstance(reply.body, bytes) and key in reply.body:
-            replacement = key + rb'\1"' + pod.az_name.encode().replace(b"\\", b"\\\\") + b'"'
-            reply.body = pattern.sub(replacement, reply.body)
+        if isinstance(reply.body, bytes):
+            reply.body = replace(reply.body, pod.az_name)
         return reply
 
     return adjust

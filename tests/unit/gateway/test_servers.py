@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from atoll.db.models import PodBinding, ResourceRouting
 from atoll.gateway.compute.servers import show_atoll_az
 from atoll.gateway.http import Reply
+from atoll.gateway.rewrite import az_fields
 from atoll.pods.info import PodInfo
 from atoll.types import PodId, PodStatus, RegionName
 from tests.conftest import MEMBER
@@ -225,3 +226,20 @@ def test_the_atoll_az_replaces_the_pod_s_in_server_documents_as_valid_json(atoll
         (atoll_az, atoll_az),
     ]
     assert shown[1]["name"] == "x"
+
+
+def test_az_fields_leave_everything_else_alone() -> None:
+    replace = az_fields("availability_zone")
+    body = (
+        b'{"a": {"availability_zone" :\t"x\\\\\\"y\\\\"}, "availability_zone": null,'
+        b' "meta": {"k": "availability_zone"}, "n": "\\"availability_zone\\": \\"q\\"", "availability_zone": "z"}'
+    )
+    done = json.loads(replace(body, 'A "b"'))
+    assert done == {
+        "a": {"availability_zone": 'A "b"'},
+        "availability_zone": 'A "b"',  # the later duplicate key wins in json.loads; both were a string or null
+        "meta": {"k": "availability_zone"},
+        "n": '"availability_zone": "q"',
+    }
+    assert b"null" in replace(body, "A")
+    assert replace(b'{"other": "x"}', "A") == b'{"other": "x"}'

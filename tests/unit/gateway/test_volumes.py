@@ -3,6 +3,7 @@ Pod1 (az1, the pod's own AZ "nova") and Pod2 (az2, pod_az_name "zone-b")."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,8 +15,12 @@ from atoll.conf import new_config
 from atoll.db import pods as pods_db
 from atoll.db.models import ResourceRouting
 from atoll.gateway.build import build_gateway
+from atoll.gateway.http import Reply
+from atoll.gateway.volume.routed import show_atoll_az
+from atoll.pods.info import PodInfo
 from atoll.pods.pool import PodClients
 from atoll.scheduling.weigher import EvenWeigher
+from atoll.types import PodId, PodStatus, RegionName
 from tests.conftest import ADMIN, MEMBER, READER_B, FakeValidator
 from tests.unit.gateway.conftest import Bed, Sessions, _register
 from tests.unit.gateway.fakecinder import FakeCloud
@@ -488,3 +493,12 @@ async def test_transfers_are_made_in_the_volumes_pod_and_found_there(clouds: Bed
     )
     assert again.status_code == 404
     assert again.json()["itemNotFound"]["message"] == f"Transfer {transfer['id']} could not be found."
+
+
+@pytest.mark.parametrize("atoll_az", ["az1", 'odd "zone" \\ é'])
+def test_a_volume_s_az_becomes_the_atoll_az_as_valid_json(atoll_az: str) -> None:
+    pod = PodInfo(PodId("p1"), RegionName("Pod1"), atoll_az, "nova", False, {}, PodStatus.UP)
+    volumes = [{"id": "a", "availability_zone": 'pod "z"'}, {"id": "b", "availability_zone": "nova", "name": "x"}]
+    reply = show_atoll_az(Reply(200, [], json.dumps({"volumes": volumes}).encode()), pod)
+    assert isinstance(reply.body, bytes)
+    assert [v["availability_zone"] for v in json.loads(reply.body)["volumes"]] == [atoll_az, atoll_az]
