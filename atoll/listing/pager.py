@@ -35,6 +35,7 @@ instead of being lost. The page says which pods were partial and why.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
 from itertools import repeat
@@ -149,13 +150,23 @@ class Pager:
         results: dict[str, _PodResult],
         partial: dict[str, str],
     ) -> Merged:
-        """The page, after asking the pods it would use up for more (`results` and `partial` updated)."""
+        """The page, after asking the pods it would use up for more (`results` and `partial` updated).
+
+        Every follow-up round of a page shares one `timeout` (so a page takes at most twice it): a
+        pod that does not answer within what is left is left out of the page like one that failed,
+        and once it has run out the page stops early, as after `max_follow_ups` rounds."""
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.timeout
         for _ in range(self.max_follow_ups):
             runs = [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
             merged, wanted = wanting(runs, limit, key, collapse=self.collapse)
             if not wanted:
                 return merged
-            answers = await self._follow_up(spec, {run.pod: run for run in runs if run.pod in wanted}, wanted)
+            left = deadline - clock()
+            if left <= 0:
+                break  # the page stops early, before the first item it cannot be sure of
+            follow = {run.pod: run for run in runs if run.pod in wanted}
+            answers = await self._follow_up(spec, follow, wanted, left)
             for pod, why in answers.failed.items():
                 del results[pod]  # left out of this page, as if it had failed at first: it keeps its position
                 partial[pod] = why
@@ -164,11 +175,13 @@ class Pager:
         runs = [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
         return merge(runs, limit, key, collapse=self.collapse)
 
-    async def _follow_up(self, spec: SortSpec, runs: Mapping[str, Run], wanted: Mapping[str, int]) -> FanOut[Run]:
+    async def _follow_up(
+        self, spec: SortSpec, runs: Mapping[str, Run], wanted: Mapping[str, int], timeout: float
+    ) -> FanOut[Run]:
         async def more(pod: str) -> Run:
             return await self._more(pod, spec, runs[pod], wanted[pod])
 
-        return await fan_out(list(runs), more, self.timeout)
+        return await fan_out(list(runs), more, timeout)
 
     async def _more(self, pod: str, spec: SortSpec, run: Run, wanted: int) -> Run:
         """`run` with the pod's next items after it: as many as the page could still take from it, + 1."""

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atoll.listing.marker import Marker, decode
-from atoll.listing.pager import Page, Pager, PodQuery
+from atoll.listing.pager import Page, Pager, PodAnswer, PodQuery
 from atoll.listing.sizing import first_ask
 from tests.unit.listing.fakes import FORMATS, FakePod, FakePods, reference_key
 from tests.unit.listing.test_pager import SPECS, expected, shown, spec_of, walk
@@ -268,3 +268,28 @@ def test_copies_of_one_item_in_several_pods_are_one_entry_naming_every_pod_with_
         item["id"] for item in sorted(distinct.values(), key=reference_key(keys))
     ]
     assert all(set(entry.pods) == holders[entry.item["id"]] for entry in entries)
+
+
+async def test_the_follow_up_rounds_of_a_page_share_one_timeout() -> None:
+    fakes = newest_in_one_pod(3, 10)
+    spec = spec_of(NEWEST_FIRST)
+    follow_ups: list[PodQuery] = []
+
+    async def fetch(pod: str, query: PodQuery) -> PodAnswer:
+        answer = await fakes.fetch(pod, query)
+        if pod != "Pod3" or query.marker is None:
+            return answer
+        follow_ups.append(query)
+        await asyncio.sleep(0.3)  # slow, and one item at a time (Glance-style short answers)
+        return PodAnswer(answer.items[:1], True)
+
+    pager = Pager(fetch, timeout=0.5, first_ask=small(2), max_follow_ups=5)
+    page = await pager.page(list(fakes.pods), spec, 6)
+    # Each round alone would fit in 0.5 s; the second had 0.2 s left and Pod3 is left out of the page.
+    assert len(follow_ups) == 2
+    assert list(page.partial) == ["Pod3"]
+    assert page.partial["Pod3"].startswith("no answer within")
+    hot = fakes.pods["Pod3"]
+    assert all(item["id"] not in hot.items for item in page.items)  # it keeps its place: its items come later
+    rest = await walk(Pager(fakes.fetch, timeout=5), list(fakes.pods), spec, 6, page.next)
+    assert sorted(shown([page, *rest])) == sorted(expected(fakes, spec))
