@@ -75,12 +75,17 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
     data = differences({k: source.get(k) for k in DATA}, {k: target.get(k) for k in DATA})
     if data:
         return Fail(f"Image {source['id']} in {task.target} has other data (target != source): {'; '.join(data)}.")
-    diffs = differences(want, properties(target))
+    shared = source.get("visibility") == "shared"
+    want_members = await imagedata.members(calls, task.source, source["id"]) if shared else {}
+    have_members = await imagedata.members(calls, task.target, source["id"]) if shared else {}
+    diffs = differences(want, properties(target)) + imagedata.member_differences(want_members, have_members)
     if not diffs:
         return Done()
     if not task.may_change:
         return Fail(differ_reason("Image", source["id"], task.target, diffs))
     await _patch(calls, task, source["id"], want, properties(target))
+    if shared:
+        await imagedata.converge_members(calls, task.target, source["id"], want_members)
     return Done()
 
 

@@ -7,7 +7,9 @@ target, chunk by chunk (never the whole image in memory), hashed on the way and 
 against the source's checksum and multihash; a copy whose data does not match is deleted.
 
 Every call is on Atoll's service token (`PodCalls`), so the copy keeps the source's owner
-and visibility. Failures are the jobs' `TemporaryError` (pod down, 5xx) and
+and visibility. A shared image's members (the projects it is shared with, and whether each
+accepted it) are copied too: without them its copy is invisible to the very projects a
+server or volume create in that pod is made for. Failures are the jobs' `TemporaryError` (pod down, 5xx) and
 `PermanentError` (anything waiting will not fix).
 """
 
@@ -117,6 +119,49 @@ async def copy_data(calls: PodCalls, source_region: str, target: str, source: di
         )
 
 
+async def members(calls: PodCalls, region: str, image_id: str) -> dict[str, str]:
+    """The projects a shared image is shared with in `region`, each with its member status."""
+    response = await calls.call(region, "image", "GET", f"/v2/images/{segment(image_id)}/members")
+    if response.status in (403, 404):  # not a shared image (Glance refuses), or none there
+        return {}
+    if response.status != 200:
+        raise PermanentError(
+            f"Reading the members of image {image_id} in {region}: {response.status} {brief(response)}"
+        )
+    return {str(m["member_id"]): str(m.get("status", "pending")) for m in response.json().get("members", [])}
+
+
+def member_differences(want: dict[str, str], have: dict[str, str]) -> list[str]:
+    return [f"member {m}: {have.get(m)!r} != {s!r}" for m, s in sorted(want.items()) if have.get(m) != s] + [
+        f"member {m}: {s!r} != None" for m, s in sorted(have.items()) if m not in want
+    ]
+
+
+async def converge_members(calls: PodCalls, target: str, image_id: str, want: dict[str, str]) -> None:
+    """Make the members of the image in `target` `want`: added, their status set, the others removed."""
+    have = await members(calls, target, image_id)
+    base = f"/v2/images/{segment(image_id)}/members"
+    for member, status in sorted(want.items()):
+        if member not in have:
+            added = await calls.call(target, "image", "POST", base, json_body={"member": member})
+            if added.status not in (200, 409):
+                raise PermanentError(
+                    f"Sharing image {image_id} with {member} in {target}: {added.status} {brief(added)}"
+                )
+            have[member] = "pending"
+        if have[member] != status:
+            path = f"{base}/{segment(member)}"
+            done = await calls.call(target, "image", "PUT", path, json_body={"status": status})
+            if done.status != 200:
+                raise PermanentError(
+                    f"Setting member {member} of image {image_id} to {status} in {target}: {done.status} {brief(done)}"
+                )
+    for member in sorted(set(have) - set(want)):
+        gone = await calls.call(target, "image", "DELETE", f"{base}/{segment(member)}")
+        if gone.status not in (204, 404):
+            raise PermanentError(f"Removing member {member} of image {image_id} in {target}: {gone.status}")
+
+
 def data_differences(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
     return [f"{k}: {target.get(k)!r} != {source.get(k)!r}" for k in DATA if target.get(k) != source.get(k)]
 
@@ -160,4 +205,6 @@ async def ensure_copy(
         raise PermanentError(
             f"Image {source['id']} in {target} has other data (target != source): {'; '.join(differ)}."
         )
+    if source.get("visibility") == "shared":
+        await converge_members(calls, target, source["id"], await members(calls, source_region, source["id"]))
     return copy

@@ -141,3 +141,44 @@ def test_download_patch_and_delete_reach_every_copy(atoll: Any, tmp_path: Path) 
             gone = http.delete(f"{url}/images/{image_id}")
         assert gone.status_code == 204
         assert all(_in_pod(atoll, r, image_id) is None for r in atoll.pod_regions)
+
+
+def test_a_shared_image_is_copied_with_its_members(atoll: Any, tmp_path: Path) -> None:
+    """Shared with the demo project (which accepts it), then copied to every pod: each copy is
+    shared with demo, accepted, so demo sees it in whichever pod a create of its goes to."""
+    demo_project = atoll.openstack("token", "issue", cloud="testbed-demo")["project_id"]
+    path = tmp_path / "shared.raw"
+    path.write_bytes(b"shared" * 100_000)
+    name = f"img-shared-{uuid.uuid4().hex[:6]}"
+    made = atoll.openstack(
+        "image", "create", "--disk-format", "raw", "--container-format", "bare", "--shared", "--file", str(path),
+        name, cloud="testbed-admin", region=REGION,
+    )  # fmt: skip
+    image_id = made["id"]
+    try:
+        atoll.openstack("image", "add", "project", image_id, demo_project, cloud="testbed-admin", region=REGION)
+        atoll.openstack("image", "set", "--accept", image_id, region=REGION, json_output=False)  # as demo
+        token = atoll.openstack("token", "issue", cloud="testbed-admin")["id"]
+        url = atoll.info["atoll_url"] + "/image/v2"
+        with httpx.Client(timeout=60, trust_env=False, headers={"X-Auth-Token": token}) as http:
+            asked = http.post(
+                f"{url}/images/{image_id}/import", json={"method": {"name": "copy-image"}, "all_stores": True}
+            )
+            assert asked.status_code == 202, asked.text
+        deadline = time.monotonic() + 120
+        while any(_in_pod(atoll, r, image_id) is None for r in atoll.pod_regions):
+            assert time.monotonic() < deadline, "copy-image did not reach every pod"
+            time.sleep(1)
+        for region in atoll.pod_regions:
+            deadline = time.monotonic() + 60
+            while True:  # the job adds the members once the copy is active
+                members = atoll.openstack("image", "member", "list", image_id, cloud="testbed-admin", region=region)
+                if members or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            assert [(m["Member ID"], m["Status"]) for m in members] == [(demo_project, "accepted")], region
+            assert _in_pod(atoll, region, image_id, cloud="testbed-demo") is not None, region
+    finally:
+        atoll.openstack(
+            "image", "delete", image_id, cloud="testbed-admin", region=REGION, json_output=False, check=False
+        )

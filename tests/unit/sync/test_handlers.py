@@ -15,7 +15,7 @@ from atoll.jobs.outcomes import Done, Fail, PermanentError, TemporaryError
 from atoll.pods.info import PodInfo
 from atoll.pods.pool import PodClients
 from atoll.pods.registry import PodSnapshot
-from atoll.sync import flavor, image
+from atoll.sync import flavor, image, imagedata
 from atoll.sync import keypair as keypair_sync
 from atoll.sync.calls import PodCalls
 from atoll.sync.shared import SharedReads
@@ -202,7 +202,47 @@ class Glance:
         pod.route("PUT", "/image/v2/images/{iid}/file", self.upload)
         pod.route("DELETE", "/image/v2/images/{iid}", self.delete)
         pod.route("PATCH", "/image/v2/images/{iid}", self.patch)
+        pod.route("GET", "/image/v2/images/{iid}/members", self.list_members)
+        pod.route("POST", "/image/v2/images/{iid}/members", self.add_member)
+        pod.route("PUT", "/image/v2/images/{iid}/members/{mid}", self.set_member)
+        pod.route("DELETE", "/image/v2/images/{iid}/members/{mid}", self.remove_member)
         self.patch_types: list[str] = []
+        self.members: dict[str, dict[str, str]] = {}
+
+    def _shared(self, r: web.Request) -> dict[str, str] | None:
+        image = self.images.get(r.match_info["iid"])
+        if image is None or image.get("visibility") != "shared":
+            return None
+        return self.members.setdefault(r.match_info["iid"], {})
+
+    async def list_members(self, r: web.Request) -> web.StreamResponse:
+        found = self._shared(r)
+        if found is None:
+            return web.Response(status=403, text="Only shared images have members.")
+        return web.json_response({"members": [{"member_id": m, "status": s} for m, s in found.items()]})
+
+    async def add_member(self, r: web.Request) -> web.StreamResponse:
+        found = self._shared(r)
+        member = (await r.json())["member"]
+        if found is None:
+            return web.Response(status=403)
+        if member in found:
+            return web.Response(status=409)
+        found[member] = "pending"
+        return web.json_response({"member_id": member, "status": "pending"})
+
+    async def set_member(self, r: web.Request) -> web.StreamResponse:
+        found = self._shared(r)
+        if found is None or r.match_info["mid"] not in found:
+            return web.Response(status=404)
+        found[r.match_info["mid"]] = (await r.json())["status"]
+        return web.json_response({"member_id": r.match_info["mid"], "status": found[r.match_info["mid"]]})
+
+    async def remove_member(self, r: web.Request) -> web.StreamResponse:
+        found = self._shared(r)
+        if found is None or found.pop(r.match_info["mid"], None) is None:
+            return web.Response(status=404)
+        return web.Response(status=204)
 
     async def patch(self, r: web.Request) -> web.StreamResponse:
         self.patch_types.append(r.content_type)
@@ -408,3 +448,31 @@ async def test_shared_reads_are_single_flight_keep_no_failure_and_expire() -> No
     await reads.get("y", lambda: read("d"))
     assert len(reads) == 2  # the oldest dropped
     assert calls == ["a", "boom", "b", "c", "d"]
+
+
+async def test_a_shared_image_s_members_and_their_status_are_copied_with_it(
+    glance_pods: tuple[Glance, Glance, PodCalls],
+) -> None:
+    source, target, calls = glance_pods
+    source.images["i-1"]["visibility"] = "shared"
+    source.members["i-1"] = {"project-b": "accepted", "project-c": "pending"}
+    assert isinstance(await image.sync(calls, task("image", "i-1")), Done)
+    assert target.members["i-1"] == {"project-b": "accepted", "project-c": "pending"}
+    target.members["i-1"] = {"project-b": "rejected", "project-d": "accepted"}  # changed in the pod directly
+    outcome = await image.sync(calls, task("image", "i-1"))
+    assert isinstance(outcome, Fail)
+    assert "member project-b: 'rejected' != 'accepted'" in outcome.reason
+    assert "member project-d: 'accepted' != None" in outcome.reason
+    assert isinstance(await image.sync(calls, task("image", "i-1", force=True)), Done)
+    assert target.members["i-1"] == {"project-b": "accepted", "project-c": "pending"}
+
+
+async def test_the_copy_before_a_create_carries_a_shared_image_s_members(
+    glance_pods: tuple[Glance, Glance, PodCalls],
+) -> None:
+    source, target, calls = glance_pods
+    source.images["i-1"]["visibility"] = "shared"
+    source.members["i-1"] = {"project-b": "accepted"}
+    copy = await imagedata.ensure_copy(calls, "Pod1", "Pod2", source.images["i-1"])
+    assert copy["status"] == "active"
+    assert target.members["i-1"] == {"project-b": "accepted"}
