@@ -1,9 +1,9 @@
-"""Jobs that bring a pod that missed a write to a global resource (flavor, keypair, volume type) up to date.
+"""Jobs that bring a pod that missed a write to a global resource up to date.
 
-The gateway writes a flavor, keypair or volume type to every up pod at once; each pod that
-missed it (down, unreachable, or answering 5xx) gets a job: a copy from the pod that took the
-write (`sync_flavor`, `sync_keypair`, `sync_volume_type`, with force), or a delete
-(`sync_remove_flavor`, `sync_remove_keypair`, `sync_remove_volume_type`: the sync policies'
+The gateway writes a flavor, keypair, volume type, QoS spec or group type to every up pod at
+once; each pod that missed it (down, unreachable, or answering 5xx) gets a job: a copy from the
+pod that took the write (`sync_flavor`, `sync_keypair`, `sync_volume_type`, `sync_qos_specs`,
+`sync_group_type`, with force), or a delete (`sync_remove_<type>`: the sync policies'
 own). The jobs retry while the pod is down, share one ordering key per (resource, pod) so a
 delete runs after the copy before it, and are listed in `/v1.0/jobs`.
 """

@@ -49,8 +49,8 @@ class Named:
 
 
 VOLUME_TYPES = Named("/types", "volume_type", "volume_types", "volume_type", (("is_public", "None"),))
-QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs")
-GROUP_TYPES = Named("/group_types", "group_type", "group_types", None, (("is_public", "None"),))
+QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs", "qos_specs")
+GROUP_TYPES = Named("/group_types", "group_type", "group_types", "group_type", (("is_public", "None"),))
 
 
 async def name_in(

@@ -93,3 +93,16 @@ async def test_a_volume_type_missing_in_an_up_pod_is_copied_there_by_a_job(cloud
     )
     assert specs.status_code == 200
     assert [(k, r["target"]) for k, r in await jobs(clouds)] == [("sync_volume_type", "Pod2")]
+
+
+async def test_a_qos_spec_and_a_group_type_made_while_a_pod_is_down_reach_it_by_jobs(clouds: Bed) -> None:  # noqa: F811
+    await clouds.set_status("Pod2", PodStatus.DOWN)
+    qos = await clouds.http.post("/volume/v3/qos-specs", json={"qos_specs": {"name": "fast"}}, headers=ADMIN)
+    assert qos.status_code == 200, qos.text
+    version = {"OpenStack-API-Version": "volume 3.11", **ADMIN}
+    group = await clouds.http.post("/volume/v3/group_types", json={"group_type": {"name": "cg"}}, headers=version)
+    assert group.status_code in (200, 202), group.text
+    assert sorted((k, r["target"], r["resource"]) for k, r in await jobs(clouds)) == [
+        ("sync_group_type", "Pod2", "cg"),
+        ("sync_qos_specs", "Pod2", "fast"),
+    ]
