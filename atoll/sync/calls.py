@@ -112,6 +112,16 @@ class PodCalls:
         _raise_for_transient(region, method, path, response.status, response)
         return response
 
+    async def expect(self, region: str, service: str, method: str, path: str, ok: tuple[int, ...], **kw: Any) -> Any:
+        """A call that must answer one of `ok`, else PermanentError saying what; its JSON body, if any."""
+        response = await self.call(region, service, method, path, **kw)
+        if response.status not in ok:
+            raise PermanentError(f"{method} {path} in {region}: {response.status} {brief(response)}")
+        try:
+            return response.json() if response.body else None
+        except ValueError:  # a 2xx with a body that is not JSON (an HTML 202): nothing to read
+            return None
+
     async def json(self, region: str, service: str, path: str, **kw: Any) -> Any:
         """GET a document that must exist (200), else PermanentError naming what is missing."""
         response = await self.call(region, service, "GET", path, **kw)

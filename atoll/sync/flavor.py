@@ -56,9 +56,7 @@ async def _access(calls: PodCalls, region: str, flavor: dict[str, Any]) -> set[s
 
 
 async def _expect(calls: PodCalls, region: str, method: str, path: str, ok: tuple[int, ...], **kw: Any) -> None:
-    response = await calls.call(region, "compute", method, path, headers=HEADERS, **kw)
-    if response.status not in ok:
-        raise PermanentError(f"{method} {path} in {region}: {response.status} {brief(response)}")
+    await calls.expect(region, "compute", method, path, ok, headers=HEADERS, **kw)
 
 
 async def _create(calls: PodCalls, task: SyncTask, source: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError
+from atoll.jobs.outcomes import Done, Fail, Outcome
 from atoll.sync.calls import PodCalls, brief, segment
 from atoll.sync.task import SyncTask, differ_reason, differences
 
@@ -31,10 +31,7 @@ def _shape(group_type: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _expect(calls: PodCalls, region: str, method: str, path: str, body: Any, ok: tuple[int, ...]) -> Any:
-    answer = await calls.call(region, "volume", method, path, json_body=body, headers=HEADERS)
-    if answer.status not in ok:
-        raise PermanentError(f"{method} {path} in {region}: {answer.status} {brief(answer)}")
-    return answer.json() if answer.body else None
+    return await calls.expect(region, "volume", method, path, ok, json_body=body, headers=HEADERS)
 
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError, TemporaryError
+from atoll.jobs.outcomes import Done, Fail, Outcome, TemporaryError
 from atoll.sync import volume_type
 from atoll.sync.calls import PodCalls, brief, segment
 from atoll.sync.task import SyncTask, differ_reason, differences
@@ -41,10 +41,7 @@ async def _shape(calls: PodCalls, region: str, qos: dict[str, Any]) -> tuple[dic
 
 
 async def _expect(calls: PodCalls, region: str, method: str, path: str, ok: tuple[int, ...], **kw: Any) -> Any:
-    answer = await calls.call(region, "volume", method, path, headers=HEADERS, **kw)
-    if answer.status not in ok:
-        raise PermanentError(f"{method} {path} in {region}: {answer.status} {brief(answer)}")
-    return answer.json() if answer.body else None
+    return await calls.expect(region, "volume", method, path, ok, headers=HEADERS, **kw)
 
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
