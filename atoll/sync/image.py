@@ -21,6 +21,8 @@ from atoll.sync.imagedata import BUSY, DATA, properties
 from atoll.sync.task import Subject, SyncTask, differ_reason, differences
 
 PATCH = "application/openstack-images-v2.1-json-patch"
+MEMBERS = "atoll:members"
+"""Where `read_source` puts a shared image's members (project -> status), for `drift`."""
 
 __all__ = ["DATA", "PATCH", "drift", "properties", "read_source", "remove", "sync"]
 
@@ -99,6 +101,8 @@ async def read_source(calls: PodCalls, subject: Subject) -> dict[str, Any]:
         raise PermanentError(
             f"Image {subject.resource} is {found['status']} in {subject.source}; only active images are kept."
         )
+    if found.get("visibility") == "shared":
+        return {**found, MEMBERS: await imagedata.members(calls, subject.source, found["id"])}
     return found
 
 
@@ -109,7 +113,11 @@ async def drift(calls: PodCalls, subject: Subject, source: dict[str, Any], targe
     if have["status"] != "active":
         return [f"status: {have['status']!r} != 'active'"]
     data = differences({k: source.get(k) for k in DATA}, {k: have.get(k) for k in DATA})
-    return data + differences(properties(source), properties(have))
+    image = {k: v for k, v in source.items() if k != MEMBERS}
+    found = data + differences(properties(image), properties(have))
+    if MEMBERS in source:
+        found += imagedata.member_differences(source[MEMBERS], await imagedata.members(calls, target, source["id"]))
+    return found
 
 
 async def remove(calls: PodCalls, task: SyncTask) -> Outcome:

@@ -139,3 +139,18 @@ async def test_images_compare_data_and_properties_and_removal_spares_the_source(
     assert isinstance(await image.remove(calls, task("image", "i-1")), Done)
     assert target.images == {}
     assert "i-1" in source.images
+
+
+async def test_a_shared_image_s_members_are_compared_too(glance_pods: Any) -> None:
+    source, target, calls = glance_pods
+    source.images["i-1"]["visibility"] = "shared"
+    source.members["i-1"] = {"project-b": "accepted"}
+    wanted = await drift.read_source(calls, subject("image", "i-1"))
+    target.images["i-1"] = dict(source.images["i-1"])
+    target.members["i-1"] = {"project-b": "pending", "project-c": "accepted"}
+    assert await drift.drift(calls, subject("image", "i-1"), wanted, "Pod2") == [
+        "member project-b: 'pending' != 'accepted'",
+        "member project-c: 'accepted' != None",
+    ]
+    target.members["i-1"] = {"project-b": "accepted"}
+    assert await drift.drift(calls, subject("image", "i-1"), wanted, "Pod2") == []
