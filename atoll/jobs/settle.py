@@ -141,13 +141,28 @@ class Parents:
             await asyncio.gather(*self._loops.values(), return_exceptions=True)
 
 
+async def _update(session: AsyncSession, claim: Claim, values: Mapping[str, Any]) -> bool:
+    """The guarded UPDATE of a held job; False when the job is no longer `claim`'s."""
+    result = await session.execute(sa.update(Job).where(*_owned(claim)).values(**values))
+    return rowcount(result) == 1
+
+
+def _lost(claim: Claim) -> LeaseLost:
+    return LeaseLost(f"job {claim.id} attempt {claim.attempt} is no longer held by {claim.owner}")
+
+
+def _released(claim: Claim, now: dt.datetime) -> dict[str, Any]:
+    """A job given back untouched (the worker is stopping): due now, this attempt not counted."""
+    free = {"status": JobStatus.NEW.value, "lease_owner": None, "running_key": None, "run_at": now}
+    return {**free, "attempts": claim.attempt - 1}
+
+
 async def _write(
     sessions: async_sessionmaker[AsyncSession], claim: Claim, values: Mapping[str, Any], now: dt.datetime
 ) -> None:
     async with sessions.begin() as session:
-        result = await session.execute(sa.update(Job).where(*_owned(claim)).values(**values, updated_at=now))
-        if rowcount(result) != 1:
-            raise LeaseLost(f"job {claim.id} attempt {claim.attempt} is no longer held by {claim.owner}")
+        if not await _update(session, claim, {**values, "updated_at": now}):
+            raise _lost(claim)
 
 
 async def checkpoint(
@@ -185,8 +200,7 @@ class Writes:
 
     async def release(self, claim: Claim, now: dt.datetime) -> None:
         """Give a job back untouched (the worker is stopping): due now, this attempt not counted."""
-        values = {"status": JobStatus.NEW.value, "lease_owner": None, "running_key": None, "run_at": now}
-        await self._submit(claim, {**values, "attempts": claim.attempt - 1, "updated_at": now})
+        await self._submit(claim, {**_released(claim, now), "updated_at": now})
 
     async def _submit(self, claim: Claim, values: dict[str, Any]) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -208,8 +222,7 @@ class Writes:
         try:
             async with self._sessions.begin() as session:
                 for claim, values, _ in batch:
-                    result = await session.execute(sa.update(Job).where(*_owned(claim)).values(**values))
-                    held.append(rowcount(result) == 1)
+                    held.append(await _update(session, claim, values))
         except Exception as error:
             for _, _, done in batch:
                 done.set_exception(error)
@@ -219,9 +232,7 @@ class Writes:
             if ok:
                 done.set_result(None)
             else:
-                done.set_exception(
-                    LeaseLost(f"job {claim.id} attempt {claim.attempt} is no longer held by {claim.owner}")
-                )
+                done.set_exception(_lost(claim))
                 done.exception()
 
     async def drain(self) -> None:
@@ -245,14 +256,17 @@ def _values(outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
 async def finish(sessions: async_sessionmaker[AsyncSession], claim: Claim, outcome: Outcome, now: dt.datetime) -> None:
     """Record `outcome` (a Retry with its delay resolved) and recount the parent; raises
     `LeaseLost`. (A worker uses `Writes` and `Parents`, which batch both.)"""
-    await _write(sessions, claim, _values(outcome, now), now)
-    if claim.parent_id:
-        await recount(sessions, claim.parent_id, now)
+    await _settle(sessions, claim, _values(outcome, now), now)
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], claim: Claim, now: dt.datetime) -> None:
     """Give a job back untouched (the worker is stopping): due now, this attempt not counted."""
-    values = {"status": JobStatus.NEW.value, "lease_owner": None, "running_key": None, "run_at": now}
-    await _write(sessions, claim, {**values, "attempts": claim.attempt - 1}, now)
+    await _settle(sessions, claim, _released(claim, now), now)
+
+
+async def _settle(
+    sessions: async_sessionmaker[AsyncSession], claim: Claim, values: Mapping[str, Any], now: dt.datetime
+) -> None:
+    await _write(sessions, claim, values, now)
     if claim.parent_id:
         await recount(sessions, claim.parent_id, now)
