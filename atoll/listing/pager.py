@@ -2,7 +2,8 @@
 
 How much to ask. Each pod is first asked for a share of the page
 (`sizing.first_ask`: 4 items of a 20-item page across 100 pods, the whole
-page + 1 for one or two pods). The page is merged as if those were all; when
+page + 1 when the page over every pod is small; `hot` pods always the whole
+page + 1). The page is merged as if those were all; when
 it would use up the items of a pod that said it has more (and the pod's last
 item is not the page's last), that pod is asked for its next items, from the
 last one it gave (its native marker), as many as the page could still take
@@ -158,7 +159,7 @@ class Pager:
         clock = asyncio.get_running_loop().time
         deadline = clock() + self.timeout
         for _ in range(self.max_follow_ups):
-            runs = [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
+            runs = _runs(live, results)
             merged, wanted = wanting(runs, limit, key, collapse=self.collapse)
             if not wanted:
                 return merged
@@ -172,8 +173,7 @@ class Pager:
                 partial[pod] = why
             for pod, run in answers.results.items():
                 results[pod] = dataclasses.replace(results[pod], run=run)
-        runs = [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
-        return merge(runs, limit, key, collapse=self.collapse)
+        return merge(_runs(live, results), limit, key, collapse=self.collapse)
 
     async def _follow_up(
         self, spec: SortSpec, runs: Mapping[str, Run], wanted: Mapping[str, int], timeout: float
@@ -238,6 +238,11 @@ def _checked(spec: SortSpec, answer: PodAnswer, size: int) -> tuple[list[Item], 
     if problem:
         raise PodUnavailable(problem)
     return items, more
+
+
+def _runs(live: Sequence[str], results: Mapping[str, _PodResult]) -> list[Run]:
+    """The runs of the pods that answered, in `live` order."""
+    return [result.run for pod in live if (result := results.get(pod)) and result.run is not None]
 
 
 def _problem(items: list[Item], collection: Collection) -> str | None:

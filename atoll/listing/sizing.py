@@ -12,10 +12,9 @@ If the page's items were spread at random over the pods, a pod's share would
 be Binomial(limit, 1/pods): mean ``m = limit / pods``, standard deviation at
 most ``sqrt(m)``. ``ceil(m + 3 sqrt(m)) + 2`` makes a second round needed on
 about 1% of pages or fewer for a 20-item page up to 300 pods (0.4% at
-100 pods, 4 items each; 0.1% at 10 pods, 9 each), under 7% for a 1000-item
-page over 100 pods; the ``+ 2`` keeps small shares (m well under 1, where
-the square root says little) from an unlucky pod holding three of the page.
-It is ``limit + 1``, as before, for one or two pods at 20 items. When the data
+100 pods, 4 items each), under 7% for a 1000-item page over 100 pods; the
+``+ 2`` keeps small shares (m well under 1, where the square root says
+little) from an unlucky pod holding three of the page. When the data
 is not spread (one pod holds all the newest items), that pod is asked again
 for the rest of the page whatever this says: one more round trip, to it alone.
 
@@ -49,7 +48,7 @@ FULL_BUDGET = 1000
 
 def first_ask(limit: int, pods: int) -> int:
     """Items to ask each of `pods` pods for first, for a page of `limit` (at least 1, at most ``limit + 1``)."""
-    if pods * (limit + 1) <= FULL_BUDGET:
+    if pods * (limit + 1) <= FULL_BUDGET:  # no pods at all among them
         return limit + 1
-    share = limit / max(pods, 1)
-    return max(1, min(limit + 1, math.ceil(share + 3 * math.sqrt(share)) + 2))
+    share = limit / pods
+    return min(limit + 1, math.ceil(share + 3 * math.sqrt(share)) + 2)
