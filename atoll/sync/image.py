@@ -87,7 +87,7 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
         return Fail(differ_reason("Image", source["id"], task.target, diffs))
     await _patch(calls, task, source["id"], want, properties(target))
     if shared:
-        await imagedata.converge_members(calls, task.target, source["id"], want_members)
+        await imagedata.converge_members(calls, task.target, source["id"], want_members, have_members)
     return Done()
 
 

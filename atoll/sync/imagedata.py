@@ -137,29 +137,23 @@ def member_differences(want: dict[str, str], have: dict[str, str]) -> list[str]:
     ]
 
 
-async def converge_members(calls: PodCalls, target: str, image_id: str, want: dict[str, str]) -> None:
-    """Make the members of the image in `target` `want`: added, their status set, the others removed."""
-    have = await members(calls, target, image_id)
+async def converge_members(
+    calls: PodCalls, target: str, image_id: str, want: dict[str, str], have: dict[str, str] | None = None
+) -> None:
+    """Make the members of the image in `target` `want`: added, their status set, the others removed.
+    `have` is what the caller has just read there (read here when not given)."""
+    have = dict(await members(calls, target, image_id) if have is None else have)
     base = f"/v2/images/{segment(image_id)}/members"
     for member, status in sorted(want.items()):
         if member not in have:
-            added = await calls.call(target, "image", "POST", base, json_body={"member": member})
-            if added.status not in (200, 409):
-                raise PermanentError(
-                    f"Sharing image {image_id} with {member} in {target}: {added.status} {brief(added)}"
-                )
+            await calls.expect(target, "image", "POST", base, (200, 409), json_body={"member": member})
             have[member] = "pending"
         if have[member] != status:
-            path = f"{base}/{segment(member)}"
-            done = await calls.call(target, "image", "PUT", path, json_body={"status": status})
-            if done.status != 200:
-                raise PermanentError(
-                    f"Setting member {member} of image {image_id} to {status} in {target}: {done.status} {brief(done)}"
-                )
+            await calls.expect(
+                target, "image", "PUT", f"{base}/{segment(member)}", (200,), json_body={"status": status}
+            )
     for member in sorted(set(have) - set(want)):
-        gone = await calls.call(target, "image", "DELETE", f"{base}/{segment(member)}")
-        if gone.status not in (204, 404):
-            raise PermanentError(f"Removing member {member} of image {image_id} in {target}: {gone.status}")
+        await calls.expect(target, "image", "DELETE", f"{base}/{segment(member)}", (204, 404))
 
 
 def data_differences(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
