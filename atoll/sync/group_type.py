@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome
-from atoll.sync.calls import PodCalls, brief, segment
+from atoll.sync import volume_type
+from atoll.sync.calls import PodCalls, segment
 from atoll.sync.task import SyncTask, differ_reason, differences
 
 HEADERS = {"OpenStack-API-Version": "volume 3.11"}
@@ -66,10 +67,4 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
 
 async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
     found = await by_name(calls, task.target, task.resource)
-    if found is None:
-        return Done()
-    path = f"/group_types/{segment(str(found['id']))}"
-    gone = await calls.call(task.target, "volume", "DELETE", path, headers=HEADERS)
-    if gone.status in (202, 204, 404):
-        return Done()
-    return Fail(f"Deleting group type {task.resource} in {task.target}: {gone.status} {brief(gone)}")
+    return await volume_type.delete_found(calls, task, "group type", "/group_types", found, headers=HEADERS)

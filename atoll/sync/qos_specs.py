@@ -12,7 +12,7 @@ from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome, TemporaryError
 from atoll.sync import volume_type
-from atoll.sync.calls import PodCalls, brief, segment
+from atoll.sync.calls import PodCalls, segment
 from atoll.sync.task import SyncTask, differ_reason, differences
 
 HEADERS = {"OpenStack-API-Version": "volume 3.0"}
@@ -83,10 +83,5 @@ async def sync(calls: PodCalls, task: SyncTask) -> Outcome:
 
 async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
     found = await by_name(calls, task.target, task.resource)
-    if found is None:
-        return Done()
-    path = f"/qos-specs/{segment(str(found['id']))}"
-    gone = await calls.call(task.target, "volume", "DELETE", path, params=[("force", "True")], headers=HEADERS)
-    if gone.status in (202, 204, 404):
-        return Done()
-    return Fail(f"Deleting QoS spec {task.resource} in {task.target}: {gone.status} {brief(gone)}")
+    params = [("force", "True")]
+    return await volume_type.delete_found(calls, task, "QoS spec", "/qos-specs", found, params=params, headers=HEADERS)

@@ -90,9 +90,18 @@ async def _converge(calls: PodCalls, region: str, type_id: str, want: dict[str, 
 
 async def remove(calls: PodCalls, task: SyncTask) -> Outcome:
     found = await by_name(calls, task.target, task.resource)
+    return await delete_found(calls, task, "volume type", "/types", found, headers=HEADERS)
+
+
+async def delete_found(
+    calls: PodCalls, task: SyncTask, kind: str, collection: str, found: dict[str, Any] | None, **kw: Any
+) -> Outcome:
+    """Delete `found`, the target's Cinder item of the task's name, under its own id (Done when the
+    target has none): a removal job of a name-matched type (volume type, QoS spec, group type)."""
     if found is None:
         return Done()
-    gone = await calls.call(task.target, "volume", "DELETE", f"/types/{segment(found['id'])}", headers=HEADERS)
+    path = f"{collection}/{segment(str(found['id']))}"
+    gone = await calls.call(task.target, "volume", "DELETE", path, **kw)
     if gone.status in (202, 204, 404):
         return Done()
-    return Fail(f"Deleting volume type {task.resource} in {task.target}: {gone.status} {brief(gone)}")
+    return Fail(f"Deleting {kind} {task.resource} in {task.target}: {gone.status} {brief(gone)}")
