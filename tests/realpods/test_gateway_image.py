@@ -32,6 +32,16 @@ def _in_pod(atoll: Any, region: str, image_id: str, cloud: str = "testbed-admin"
     return dict(atoll.openstack("image", "show", image_id, cloud=cloud, region=region))
 
 
+def _copy_to_every_pod(atoll: Any, http: httpx.Client, url: str, image_id: str) -> None:
+    """`copy-image` to every pod through Atoll's image endpoint `url`, waited for in each pod."""
+    asked = http.post(f"{url}/images/{image_id}/import", json={"method": {"name": "copy-image"}, "all_stores": True})
+    assert asked.status_code == 202, asked.text
+    deadline = time.monotonic() + 120
+    while any(_in_pod(atoll, r, image_id) is None for r in atoll.pod_regions):
+        assert time.monotonic() < deadline, "copy-image did not reach every pod"
+        time.sleep(1)
+
+
 @pytest.fixture(scope="module")
 def uploaded(atoll: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A raw image of a few MiB uploaded through Atoll by the demo user."""
@@ -113,14 +123,7 @@ def test_download_patch_and_delete_reach_every_copy(atoll: Any, tmp_path: Path) 
                 headers={"Content-Type": "application/octet-stream"},
             )
             assert put.status_code == 204, put.text
-            asked = http.post(
-                f"{url}/images/{image_id}/import", json={"method": {"name": "copy-image"}, "all_stores": True}
-            )
-            assert asked.status_code == 202, asked.text
-            deadline = time.monotonic() + 120
-            while any(_in_pod(atoll, r, image_id) is None for r in atoll.pod_regions):
-                assert time.monotonic() < deadline, "copy-image did not reach every pod"
-                time.sleep(1)
+            _copy_to_every_pod(atoll, http, url, image_id)
             got = http.get(f"{url}/images/{image_id}/file")
             assert got.status_code == 200
             assert got.content == data
@@ -161,14 +164,7 @@ def test_a_shared_image_is_copied_with_its_members(atoll: Any, tmp_path: Path) -
         token = atoll.openstack("token", "issue", cloud="testbed-admin")["id"]
         url = atoll.info["atoll_url"] + "/image/v2"
         with httpx.Client(timeout=60, trust_env=False, headers={"X-Auth-Token": token}) as http:
-            asked = http.post(
-                f"{url}/images/{image_id}/import", json={"method": {"name": "copy-image"}, "all_stores": True}
-            )
-            assert asked.status_code == 202, asked.text
-        deadline = time.monotonic() + 120
-        while any(_in_pod(atoll, r, image_id) is None for r in atoll.pod_regions):
-            assert time.monotonic() < deadline, "copy-image did not reach every pod"
-            time.sleep(1)
+            _copy_to_every_pod(atoll, http, url, image_id)
         for region in atoll.pod_regions:
             deadline = time.monotonic() + 60
             while True:  # the job adds the members once the copy is active
