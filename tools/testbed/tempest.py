@@ -277,6 +277,15 @@ run_validation = false
         (work / "outcomes.json").write_text(json.dumps(outcomes, indent=1, sort_keys=True))
         return outcomes
 
+    def failures(self, region_name: str, limit: int = 20000) -> str:
+        """The last run's failures in that region with their tracebacks (`stestr failing`), for a
+        report: a class whose setup failed shows only as tests that did not run."""
+        tempest = venvs.build("tempest", self.layout.logdir / "venv-tempest.log") / "bin"
+        shown = subprocess.run(
+            [str(tempest / "stestr"), "failing"], cwd=self.root / region_name, capture_output=True, check=False
+        )
+        return (shown.stdout + shown.stderr).decode(errors="replace")[-limit:]
+
 
 def counts(outcomes: dict[str, str]) -> dict[str, int]:
     return {kind: sum(s == kind for s in outcomes.values()) for kind in ("passed", "failed", "skipped")}
