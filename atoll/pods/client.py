@@ -94,7 +94,7 @@ class PodClient(Protocol):
     async def close(self) -> None: ...
 
 
-def _headers(
+def request_headers(
     token: str | None, request_id: RequestId | None, extra: Mapping[str, str] | None, has_json: bool
 ) -> CIMultiDict[str]:
     headers: CIMultiDict[str] = CIMultiDict(extra or {})
@@ -166,7 +166,7 @@ class AiohttpPodClient:
         limit = self._timeout
         if timeout is not None:
             limit = aiohttp.ClientTimeout(total=timeout, connect=self.limits.connect_timeout)
-        sent = _headers(token, request_id, headers, json_body is not None)
+        sent = request_headers(token, request_id, headers, json_body is not None)
         with self._errors(limit.total):
             async with self._client().request(
                 method, url, params=params, data=data, headers=sent, timeout=limit, allow_redirects=False
@@ -188,7 +188,7 @@ class AiohttpPodClient:
         limit = aiohttp.ClientTimeout(
             total=None, connect=self.limits.connect_timeout, sock_read=self.limits.read_timeout
         )
-        sent = _headers(token, request_id, headers, False)
+        sent = request_headers(token, request_id, headers, False)
         with self._errors(self.limits.read_timeout):
             async with self._client().request(
                 method, url, params=params, data=body, headers=sent, timeout=limit, allow_redirects=False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from atoll.pods.client import AiohttpPodClient, PodClient, PodLimits
+from atoll.pods.client import PodClient, PodLimits
+from atoll.pods.h1 import H1PodClient
 from atoll.pods.info import PodInfo
 from atoll.pods.microversions import VersionRange, range_from_document
 from atoll.pods.versions import version_root
@@ -14,7 +15,7 @@ ClientFactory = Callable[[str, PodLimits], PodClient]
 
 
 class PodClients:
-    def __init__(self, limits: PodLimits | None = None, factory: ClientFactory = AiohttpPodClient) -> None:
+    def __init__(self, limits: PodLimits | None = None, factory: ClientFactory = H1PodClient) -> None:
         self.limits = limits or PodLimits()
         self._factory = factory
         self._clients: dict[PodId, PodClient] = {}

@@ -7,22 +7,24 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from atoll.pods.client import AiohttpPodClient, PodLimits
+from atoll.pods.client import AiohttpPodClient, PodClient, PodLimits
 from atoll.pods.errors import PodTimeout, PodUnreachable
+from atoll.pods.h1 import H1PodClient
 from atoll.types import RequestId
 from tests.unit.pods.fakepod import FakePod, hang, serve
 
 REQ = RequestId("req-11111111-2222-4333-8444-555555555555")
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[AiohttpPodClient]:
-    pod_client = AiohttpPodClient("Pod1", PodLimits(timeout=0.5, connect_timeout=0.5, read_timeout=0.5))
+@pytest.fixture(params=[H1PodClient, AiohttpPodClient])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[PodClient]:
+    """Both clients answer the same: `H1PodClient` (the default) and the aiohttp one its streams use."""
+    pod_client = request.param("Pod1", PodLimits(timeout=0.5, connect_timeout=0.5, read_timeout=0.5))
     yield pod_client
     await pod_client.close()
 
 
-async def test_request_sends_token_request_id_and_json(client: AiohttpPodClient) -> None:
+async def test_request_sends_token_request_id_and_json(client: PodClient) -> None:
     pod = FakePod()
 
     async def echo(request: web.Request) -> web.StreamResponse:
@@ -50,7 +52,7 @@ async def test_request_sends_token_request_id_and_json(client: AiohttpPodClient)
     assert seen["query"] == "a=1&a=2"
 
 
-async def test_no_token_no_auth_header(client: AiohttpPodClient) -> None:
+async def test_no_token_no_auth_header(client: PodClient) -> None:
     pod = FakePod()
     pod.json("GET", "/", {"versions": []}, status=300)
     async with serve(pod):
@@ -60,7 +62,7 @@ async def test_no_token_no_auth_header(client: AiohttpPodClient) -> None:
     assert "X-OpenStack-Request-ID" not in pod.seen[0]["headers"]
 
 
-async def test_error_statuses_are_answers_not_exceptions(client: AiohttpPodClient) -> None:
+async def test_error_statuses_are_answers_not_exceptions(client: PodClient) -> None:
     pod = FakePod()
     pod.json("GET", "/v2.1/servers/x", {"itemNotFound": {"code": 404, "message": "nope"}}, status=404)
     async with serve(pod):
@@ -69,7 +71,7 @@ async def test_error_statuses_are_answers_not_exceptions(client: AiohttpPodClien
     assert response.json()["itemNotFound"]["message"] == "nope"
 
 
-async def test_timeout_names_the_pod_not_its_url(client: AiohttpPodClient) -> None:
+async def test_timeout_names_the_pod_not_its_url(client: PodClient) -> None:
     pod = FakePod()
     pod.route("GET", "/slow", hang)
     async with serve(pod):
@@ -86,7 +88,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_refused_connection_is_pod_unreachable(client: AiohttpPodClient) -> None:
+async def test_refused_connection_is_pod_unreachable(client: PodClient) -> None:
     with pytest.raises(PodUnreachable) as caught:
         await client.request("GET", f"http://127.0.0.1:{_closed_port()}/", token="secret-token")
     assert caught.value.message.startswith("Pod Pod1 could not be reached (")
@@ -94,7 +96,7 @@ async def test_refused_connection_is_pod_unreachable(client: AiohttpPodClient) -
     assert "secret-token" not in caught.value.message
 
 
-async def test_stream_both_ways_in_chunks(client: AiohttpPodClient) -> None:
+async def test_stream_both_ways_in_chunks(client: PodClient) -> None:
     size = 5 * 1024 * 1024 + 3
     pod = FakePod()
     received: dict[str, object] = {}
@@ -147,7 +149,8 @@ async def test_stream_both_ways_in_chunks(client: AiohttpPodClient) -> None:
     assert largest <= AiohttpPodClient.CHUNK
 
 
-async def test_one_session_per_client_reused(client: AiohttpPodClient) -> None:
+async def test_one_session_per_client_reused() -> None:
+    client = AiohttpPodClient("Pod1", PodLimits())
     pod = FakePod()
     pod.json("GET", "/", {})
     async with serve(pod):
