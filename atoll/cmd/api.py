@@ -9,6 +9,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from atoll.cmd.common import ensure_state_path, parse_config
+from atoll.core import heap
 
 ARGS_ENV = "ATOLL_API_ARGS"
 
@@ -18,7 +19,9 @@ def app_factory() -> ASGIApp:
     from atoll.runtime import build_api
 
     conf = parse_config(json.loads(os.environ.get(ARGS_ENV, "[]")))
-    return build_api(conf)
+    app = build_api(conf)
+    heap.freeze()
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:

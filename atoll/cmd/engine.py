@@ -11,6 +11,7 @@ import signal
 from oslo_config import cfg
 
 from atoll.cmd.common import ensure_state_path, parse_config
+from atoll.core import heap
 from atoll.core.clock import SystemClock
 from atoll.db.engine import create_engine, session_factory
 from atoll.engine.lifecycle import Lifecycle
@@ -29,6 +30,7 @@ async def run(conf: cfg.ConfigOpts, stop: asyncio.Event) -> None:
         clock = SystemClock()
         sessions = session_factory(engine)
         add_workers(lifecycle, conf, build_directory(conf, sessions, client, clock), sessions, clock)
+        heap.freeze()
     except BaseException:
         await lifecycle.stop()
         raise
