@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import psutil
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
@@ -66,13 +67,22 @@ async def direct_lists(http: aiohttp.ClientSession, urls: list[str], per_pod: in
     assert all(count == per_pod for count in counts), counts
 
 
+def cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
 async def measure(
-    info: dict[str, Any], atolls: dict[int, AtollOnStubs], rounds: int, limit: int, per_pod: int
+    info: dict[str, Any], atolls: dict[int, AtollOnStubs], rounds: int, limit: int, per_pod: int, stub_pid: int
 ) -> dict[str, dict[int, list[float]]]:
     demo = token(info["auth_url"], info["credentials"]["demo"])
     compute = [info["pods"][name]["endpoints"]["compute"] for name in info["pod_regions"]]
     pod_query = f"/servers/detail?limit={min(limit, per_pod)}"
-    samples: dict[str, dict[int, list[float]]] = {"atoll": {}, "direct": {}}
+    samples: dict[str, dict[int, list[float]]] = {
+        kind: {} for kind in ("atoll", "direct", "atoll-api cpu", "atoll stub cpu", "direct stub cpu")
+    }
+    stub = psutil.Process(stub_pid)
+    apis = {n: psutil.Process(atoll.procs[0].pid) for n, atoll in atolls.items()}
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, headers={"X-Auth-Token": demo}) as http:
         works: dict[int, dict[str, Callable[[], Awaitable[None]]]] = {}
@@ -86,10 +96,15 @@ async def measure(
         for round_ in range(rounds + 1):  # the first round warms up: tokens validated, connections open
             for n, work in works.items():
                 for kind, call in work.items():
+                    stub_before, api_before = cpu(stub), cpu(apis[n])
                     start = time.perf_counter()
                     await call()
+                    took = time.perf_counter() - start
                     if round_:
-                        samples[kind].setdefault(n, []).append(time.perf_counter() - start)
+                        samples[kind].setdefault(n, []).append(took)
+                        samples[f"{kind} stub cpu"].setdefault(n, []).append(cpu(stub) - stub_before)
+                        if kind == "atoll":
+                            samples["atoll-api cpu"].setdefault(n, []).append(cpu(apis[n]) - api_before)
             print(f"  round {round_ or 'warm-up'} done", flush=True)
     return samples
 
@@ -110,6 +125,14 @@ def report(samples: dict[str, dict[int, list[float]]], args: argparse.Namespace)
     print(
         f"  {'atoll / direct':<28}" + "".join(f"{medians['atoll'][n] / medians['direct'][n]:>11.2f}x" for n in counts)
     )
+    # CPU seconds per list (mean: the process clocks tick in 10 ms steps, too coarse for a median).
+    means = {kind: {n: statistics.fmean(s) for n, s in by_n.items()} for kind, by_n in samples.items()}
+    for kind, label in (
+        ("atoll-api cpu", "atoll-api CPU (ms)"),
+        ("atoll stub cpu", "stub pods CPU, atoll (ms)"),
+        ("direct stub cpu", "stub pods CPU, direct (ms)"),
+    ):
+        print(f"  {label:<28}" + "".join(f"{means[kind][n] * 1000:>12.1f}" for n in counts))
     top = counts[-1]
     ratio = medians["atoll"][top] / medians["atoll"][counts[0]]
     verdict = "met" if ratio < 1.2 else "NOT met"
@@ -137,7 +160,7 @@ def main() -> None:
             atoll.register_pods()
             atoll.wait_pods("up", seconds=300)
             atolls[n] = atoll
-        samples = asyncio.run(measure(info, atolls, args.rounds, args.limit, args.servers_per_pod))
+        samples = asyncio.run(measure(info, atolls, args.rounds, args.limit, args.servers_per_pod, stubs.pid))
     report(samples, args)
 
 
