@@ -255,6 +255,9 @@ def atoll_app() -> Any:
         await parts.close()  # the pod clients, closed as atoll-api closes them
         await send({"type": "lifespan.shutdown.complete"})
 
+    from atoll.core import heap
+
+    heap.freeze()  # as atoll-api's own factory does
     return app
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import aiohttp
 import psutil
+import uvloop
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
@@ -160,7 +161,7 @@ def main() -> None:
             atoll.register_pods()
             atoll.wait_pods("up", seconds=300)
             atolls[n] = atoll
-        samples = asyncio.run(measure(info, atolls, args.rounds, args.limit, args.servers_per_pod, stubs.pid))
+        samples = uvloop.run(measure(info, atolls, args.rounds, args.limit, args.servers_per_pod, stubs.pid))
     report(samples, args)
 
 

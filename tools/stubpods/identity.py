@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -20,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken
 DOMAIN = {"id": "default", "name": "Default"}
 
 
+@functools.lru_cache(maxsize=8192)  # a project's id is asked on every request a stub answers
 def stable_id(*parts: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, "stubpods/" + "/".join(parts)).hex
 
