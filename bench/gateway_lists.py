@@ -8,7 +8,7 @@ against the stub Keystone (cached) and forwards it. Round by round, interleaved,
 
     atoll    GET /compute/v2.1/servers/detail?limit=L through the atoll-api of N pods: fan-out,
              k-way merge, one page of L (Nova's default order), Atoll's next link
-    direct   the same GET to each of the N pods at once with one aiohttp session, no merge:
+    direct   the same GET to each of the N pods at once with one aiohttp session (uvloop), no merge:
              the floor (what the pods and this machine's CPUs cost, Atoll aside)
 
 and prints medians, each over the 1-pod median (target: atoll at 100 pods under 1.2x atoll
