@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from atoll.jobs.declarations import JobRun, JobType, RetryPolicy
 from atoll.jobs.outcomes import Outcome, TemporaryError
-from atoll.sync import flavor, group_type, image, keypair, qos_specs, secgroup, volume_type
+from atoll.sync import flavor, group_type, image, keypair, metadefs, qos_specs, secgroup, volume_type
 from atoll.sync.calls import PodCalls
 from atoll.sync.shared import SharedReads
 from atoll.sync.task import SyncTask
@@ -29,6 +29,7 @@ CATCH_UPS: Mapping[str, Sync] = {
     "volume_type": volume_type.sync,
     "qos_specs": qos_specs.sync,
     "group_type": group_type.sync,
+    "metadef_namespace": metadefs.sync,
 }
 """Copies only the gateway asks for (a pod that missed a write), not offered by os-sync."""
 

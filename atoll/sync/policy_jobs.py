@@ -15,7 +15,7 @@ from typing import Protocol
 
 from atoll.jobs.declarations import JobType, JobTypes, RetryPolicy
 from atoll.jobs.enqueue import NewJob
-from atoll.sync import flavor, group_type, image, keypair, qos_specs, secgroup, volume_type
+from atoll.sync import flavor, group_type, image, keypair, metadefs, qos_specs, secgroup, volume_type
 from atoll.sync.calls import PodCalls
 from atoll.sync.handlers import CHILD_RESOURCE, Sync, child_type_name, handler
 
@@ -29,6 +29,7 @@ REMOVERS: Mapping[str, Sync] = {
     "volume_type": volume_type.remove,
     "qos_specs": qos_specs.remove,
     "group_type": group_type.remove,
+    "metadef_namespace": metadefs.remove,
 }
 """Deletes of one copy in one pod: a sync policy's removal of its copies, and the gateway's catch-up
 of a pod that missed a delete of a global resource (`atoll.gateway.catchup`)."""

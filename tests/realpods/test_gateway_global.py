@@ -1,5 +1,6 @@
 """Flavors through Atoll on the real test bed: made in every pod with one id and its extra specs,
-and a pod that was stopped meanwhile gets them by a job once it is back (`/v1.0/jobs`)."""
+and a pod that was stopped meanwhile gets them by a job once it is back (`/v1.0/jobs`), as it gets
+volume types, keypairs and the metadata definitions catalog's namespaces."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from atoll.sync import metadefs
 
 pytestmark = [pytest.mark.realpods]
 
@@ -53,7 +56,28 @@ def _succeeded(http: httpx.Client, job_type: str, resource: str) -> None:
         time.sleep(2)
 
 
-def test_a_stopped_pod_gets_a_flavor_volume_type_and_keypair_made_meanwhile_once_back(atoll: Any) -> None:
+def _namespace(name: str) -> dict[str, Any]:
+    return {
+        "namespace": f"OS::Atoll::{name}",
+        "display_name": name,
+        "description": "made through Atoll while Pod2 was down",
+        "visibility": "public",
+        "protected": True,
+        "properties": {"p": {"title": "P", "type": "string", "enum": ["x", "y"]}},
+        "objects": [{"name": "o", "properties": {"q": {"title": "Q", "type": "integer"}}}],
+        "tags": [{"name": "t2"}, {"name": "t1"}],
+    }
+
+
+def _pod_namespace(atoll: Any, region: str, namespace: str, token: str) -> dict[str, Any]:
+    """The namespace as the pod's own Glance shows it, minus what each pod makes its own (times, links)."""
+    url = f"http://127.0.0.1:{atoll.port(region, 'glance')}/v2/metadefs/namespaces/{namespace}"
+    shown = httpx.get(url, headers={"X-Auth-Token": token}, timeout=30, trust_env=False)
+    assert shown.status_code == 200, shown.text
+    return metadefs.shape(shown.json())
+
+
+def test_a_stopped_pod_gets_a_flavor_volume_type_keypair_and_metadefs_made_meanwhile_once_back(atoll: Any) -> None:
     name = f"fl-down-{uuid.uuid4().hex[:6]}"
     token = atoll.openstack("token", "issue", cloud="testbed-admin")["id"]
     url = atoll.info["atoll_url"]
@@ -72,6 +96,8 @@ def test_a_stopped_pod_gets_a_flavor_volume_type_and_keypair_made_meanwhile_once
             )  # fmt: skip
             atoll.openstack("volume", "type", "create", "--property", "c=d", name, cloud="testbed-admin", region=REGION)
             atoll.openstack("keypair", "create", name, cloud="testbed-admin", region=REGION, json_output=False)
+            made_ns = http.post("/image/v2/metadefs/namespaces", json=_namespace(name))
+            assert made_ns.status_code == 201, made_ns.text
     finally:
         atoll.start_pod("Pod2")
     try:
@@ -79,6 +105,7 @@ def test_a_stopped_pod_gets_a_flavor_volume_type_and_keypair_made_meanwhile_once
             _succeeded(http, "sync_flavor", made["id"])
             _succeeded(http, "sync_volume_type", name)
             _succeeded(http, "sync_keypair", name)
+            _succeeded(http, "sync_metadef_namespace", f"OS::Atoll::{name}")
         copy = _flavor(atoll, "Pod2", name)
         assert copy is not None
         assert copy["id"] == made["id"]
@@ -87,7 +114,15 @@ def test_a_stopped_pod_gets_a_flavor_volume_type_and_keypair_made_meanwhile_once
         assert volume_type["properties"] == {"c": "d"}
         keys = {r: atoll.openstack("keypair", "show", name, cloud="testbed-admin", region=r) for r in ("Pod1", "Pod2")}
         assert keys["Pod1"]["fingerprint"] == keys["Pod2"]["fingerprint"]
+        catalogs = {r: _pod_namespace(atoll, r, f"OS::Atoll::{name}", token) for r in ("Pod1", "Pod2")}
+        assert catalogs["Pod2"] == catalogs["Pod1"]
+        assert catalogs["Pod2"]["tags"] == [{"name": "t1"}, {"name": "t2"}]
+        assert [o["name"] for o in catalogs["Pod2"]["objects"]] == ["o"]
     finally:
+        with httpx.Client(base_url=url, timeout=60, trust_env=False, headers={"X-Auth-Token": token}) as http:
+            path = f"/image/v2/metadefs/namespaces/OS::Atoll::{name}"
+            http.put(path, json={"namespace": f"OS::Atoll::{name}", "protected": False, "visibility": "public"})
+            http.delete(path)
         _delete(atoll, name)
         for kind in (("volume", "type"), ("keypair",)):
             atoll.openstack(*kind, "delete", name, cloud="testbed-admin", region=REGION, json_output=False, check=False)

@@ -9,8 +9,8 @@
 
 Schemas and `/info` come from one up pod (every pod's Glance has the same), except
 `/info/stores`: the pods, as the stores of `copy-image`. The metadata definitions catalog
-(`/metadefs`) is global: read from one up pod, written to every up pod (a pod that is down
-misses the write; no job catches it up yet). Tasks (Glance's older import API) run in the
+(`/metadefs`) is global: read from one up pod, written to every up pod; a pod that misses a write
+gets the namespace it touched copied whole by a job (`metadefs`). Tasks (Glance's older import API) run in the
 first up pod, where the image they make stays; one task is found by asking the pods in turn,
 and their list is every pod's.
 """
@@ -18,9 +18,9 @@ and their list is every pod's.
 from __future__ import annotations
 
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, first_found, one_pod
+from atoll.gateway.fanout import concatenated, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
-from atoll.gateway.image import copy, data, images, listing
+from atoll.gateway.image import copy, data, images, listing, metadefs
 from atoll.gateway.router import Route, Router
 
 
@@ -48,8 +48,7 @@ def router(gw: Gateway) -> Router:
         return await one_pod(gw, request)
 
     async def catalog_write(request: GatewayRequest) -> Reply:
-        reply, _ = await every_pod(gw, request)
-        return reply
+        return await metadefs.write(gw, request)
 
     async def stores(request: GatewayRequest) -> Reply:
         """The pods are the stores `copy-image` copies to (Glance's multi-store discovery shape)."""

@@ -47,6 +47,8 @@ class FakeGlance:
         self.namespaces: dict[str, dict[str, Any]] = {}
         r("GET", "/v2/metadefs/namespaces", self._namespaces)
         r("POST", "/v2/metadefs/namespaces", self._create_namespace)
+        r("DELETE", "/v2/metadefs/namespaces/{name}", self._delete_namespace)
+        r("POST", "/v2/metadefs/namespaces/{name}/objects", self._create_object)
         self.tasks: dict[str, dict[str, Any]] = {}
         r("POST", "/v2/tasks", self._create_task)
         r("GET", "/v2/tasks", self._tasks)
@@ -59,6 +61,15 @@ class FakeGlance:
         namespace = await request.json()
         self.namespaces[namespace["namespace"]] = namespace
         return web.json_response(namespace, status=201)
+
+    async def _delete_namespace(self, request: web.Request) -> web.StreamResponse:
+        found = self.namespaces.pop(request.match_info["name"], None)
+        return web.Response(status=204 if found else 404)
+
+    async def _create_object(self, request: web.Request) -> web.StreamResponse:
+        made = await request.json()
+        self.namespaces[request.match_info["name"]].setdefault("objects", []).append(made)
+        return web.json_response(made, status=201)
 
     async def _create_task(self, request: web.Request) -> web.StreamResponse:
         task = {"id": str(uuid.uuid4()), "status": "pending", **(await request.json())}

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from atoll.conf import new_config
 from atoll.db.models import Job, ResourceRouting
 from atoll.gateway.build import build_gateway
+from atoll.gateway.image import metadefs
 from atoll.pods.pool import PodClients
 from atoll.scheduling.weigher import EvenWeigher
 from atoll.types import PodStatus, ProjectId, ResourceType
@@ -293,6 +294,45 @@ async def test_metadata_definitions_are_written_to_every_pod_and_read_from_one(g
     assert [list(glance(gbed, pod).namespaces) for pod in ("Pod1", "Pod2")] == [["OS::Atoll"], ["OS::Atoll"]]
     listed = await gbed.http.get("/image/v2/metadefs/namespaces", headers=MEMBER)
     assert listed.json() == {"namespaces": [{"namespace": "OS::Atoll"}]}
+
+
+async def test_metadata_definitions_a_pod_missed_reach_it_by_jobs(gbed: Bed) -> None:
+    await gbed.set_status("Pod2", PodStatus.DOWN)
+    made = await gbed.http.post("/image/v2/metadefs/namespaces", json={"namespace": "OS::Atoll"}, headers=ADMIN)
+    assert made.status_code == 201
+    path = "/image/v2/metadefs/namespaces/OS::Atoll"
+    added = await gbed.http.post(path + "/objects", json={"name": "o"}, headers=ADMIN)
+    assert added.status_code == 201
+    gone = await gbed.http.delete(path, headers=ADMIN)
+    assert gone.status_code == 204
+    assert [list(glance(gbed, pod).namespaces) for pod in ("Pod1", "Pod2")] == [[], []]
+    async with gbed.sessions() as session:
+        jobs = (await session.scalars(sa.select(Job).order_by(Job.created_at))).all()
+    assert [(j.type, j.resource["resource"], j.resource["source"], j.resource["target"]) for j in jobs] == [
+        ("sync_metadef_namespace", "OS::Atoll", "Pod1", "Pod2"),
+        ("sync_metadef_namespace", "OS::Atoll", "Pod1", "Pod2"),
+        ("sync_remove_metadef_namespace", "OS::Atoll", "Pod1", "Pod2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("POST", "/metadefs/namespaces", b'{"namespace": "N"}', (["N"], [])),
+        ("POST", "/metadefs/namespaces", b"not json", ([], [])),
+        ("PUT", "/metadefs/namespaces/N", b'{"namespace": "N", "description": "d"}', (["N"], [])),
+        ("PUT", "/metadefs/namespaces/N", b'{"namespace": "M"}', (["M"], ["N"])),  # a rename
+        ("DELETE", "/metadefs/namespaces/N", b"", ([], ["N"])),
+        ("DELETE", "/metadefs/namespaces/N/objects", b"", (["N"], [])),  # its objects, not it
+        ("POST", "/metadefs/namespaces/OS%3A%3AX/properties", b"{}", (["OS::X"], [])),
+        ("PUT", "/metadefs/namespaces/N/tags/t", b"", (["N"], [])),
+        ("POST", "/metadefs/resource_types", b"{}", ([], [])),
+    ],
+)
+def test_which_namespaces_a_catalog_write_touches(
+    method: str, path: str, body: bytes, expected: tuple[list[str], list[str]]
+) -> None:
+    assert metadefs.touched(method, path, body) == expected
 
 
 async def test_tasks_run_in_one_pod_and_are_found_there(gbed: Bed) -> None:
