@@ -1,5 +1,6 @@
 """Compute resources that are not scheduled: flavors and keypairs (global: the same in every
-pod), limits and quota sets (per project, forwarded until the global quota exists), and
+pod), limits and quota sets (per project: until the global quota exists, written to every pod and
+read with the usage of every pod added up, `usage`), and
 server groups (scheduled like servers, which they pin).
 
 Global resources are written to every up pod synchronously and read from one; a pod that
@@ -20,6 +21,7 @@ from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline
 from atoll.gateway.router import Route
+from atoll.gateway.usage import summed_usage
 from atoll.pods.client import PodResponse
 from atoll.resources.compute import SERVER_GROUP
 from atoll.types import ResourceType
@@ -31,6 +33,8 @@ WRITE = ("POST", "PUT", "DELETE")
 def routes(gw: Gateway) -> list[Route]:
     async def read(request: GatewayRequest) -> Reply:
         return await one_pod(gw, request)
+
+    summed = summed_usage(gw)
 
     async def write(request: GatewayRequest) -> Reply:
         reply, _ = await every_pod(gw, request)
@@ -110,11 +114,13 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-keypairs", read),
         Route(READ, "/os-keypairs/{name}", read),
         Route("DELETE", "/os-keypairs/{name}", delete_keypair),
-        Route(READ, "/limits", read),
+        Route(READ, "/limits", summed),
         Route(READ, "/extensions", read),
         Route(READ, "/extensions/{alias}", read),
-        Route(READ, "/os-quota-sets/{rest:path}", read),
+        Route(READ, "/os-quota-sets/{rest:path}", summed),
         Route(("PUT", "DELETE"), "/os-quota-sets/{rest:path}", write),
+        Route(READ, "/os-quota-class-sets/{rest:path}", read),
+        Route("PUT", "/os-quota-class-sets/{rest:path}", write),
         Route("POST", "/os-server-groups", create_group),
         Route(READ, "/os-server-groups", list_groups),
         Route(("GET", "DELETE"), "/os-server-groups/{group_id}", group),

@@ -2,8 +2,8 @@
 
 - `/os-availability-zone`: Atoll's AZs made of the pods that have a volume service,
   never a pod's own zone names.
-- limits, quota sets and quota classes: per project, read from the first up pod and
-  written to every up pod (as compute does until the global quota exists).
+- limits, quota sets and quota classes: per project, written to every up pod and read with
+  the usage of every pod added up (`usage`; as compute does until the global quota exists).
 - volume transfers (`/os-volume-transfer`, `/volume-transfers` from 3.55) and
   attachments (`/attachments`, 3.27): made in their volume's pod; their ids have no
   routing, so a call on one asks the pods in turn until one knows it, and their lists
@@ -23,6 +23,7 @@ from atoll.gateway.fanout import concatenated, every_pod, first_accepting, first
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.router import Handler, Route
+from atoll.gateway.usage import summed_usage
 from atoll.gateway.volume.routed import Adjust, atoll_az, show_atoll_az
 from atoll.resources.volume import VOLUME
 from atoll.types import ResourceType
@@ -49,6 +50,8 @@ def routes(gw: Gateway) -> list[Route]:
 
     async def read(request: GatewayRequest) -> Reply:
         return await one_pod(gw, request)
+
+    summed = summed_usage(gw)
 
     async def write(request: GatewayRequest) -> Reply:
         reply, _ = await every_pod(gw, request)
@@ -98,10 +101,10 @@ def routes(gw: Gateway) -> list[Route]:
     ]
     return [
         Route("GET", "/os-availability-zone", zones),
-        Route(READ, "/limits", read),
+        Route(READ, "/limits", summed),
         Route(READ, "/extensions", read),
         Route(READ, "/resource_filters", read),
-        Route(READ, "/os-quota-sets/{rest:path}", read),
+        Route(READ, "/os-quota-sets/{rest:path}", summed),
         Route(WRITE, "/os-quota-sets/{rest:path}", write),
         Route(READ, "/os-quota-class-sets/{rest:path}", read),
         Route("PUT", "/os-quota-class-sets/{rest:path}", write),

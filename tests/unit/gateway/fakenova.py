@@ -52,6 +52,15 @@ class FakeNova(FakePod):
         self.images: dict[str, dict[str, Any]] = {}
         self.glance = FakeGlance(self, self.images)
         r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates)}{rest:.*}", self._operator)
+        self.canned: dict[str, tuple[int, Any]] = {}
+        """GET answers a test sets after the pod is up (path -> status, body): limits, quota sets."""
+        r("GET", "/v2.1/limits", self._canned)
+        r("GET", "/v2.1/os-quota-sets/{rest:.*}", self._canned)
+        r("*", "/v2.1/os-quota-class-sets/{rest:.*}", self._canned)
+
+    async def _canned(self, request: web.Request) -> web.StreamResponse:
+        status, body = self.canned.get(request.path, (404, {"itemNotFound": {"code": 404, "message": "nothing"}}))
+        return web.json_response(body, status=status)
 
     # -- helpers -------------------------------------------------------------------------------
     def add(self, name: str, **fields: Any) -> dict[str, Any]:

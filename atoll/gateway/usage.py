@@ -1,0 +1,82 @@
+"""A project's limits and quota usage, read from every pod: usage added up, limits as the first pod has them.
+
+Until the global quota exists, each pod keeps and enforces its own quota (Atoll writes a change to every
+pod), but a project's servers and volumes are spread over pods, so what one pod says it uses is only
+part of it. `GET /limits` (Nova's and Cinder's `absolute` counters `total...Used`) and
+`GET /os-quota-sets/{project}` with usage (Nova's `/detail`, Cinder's `?usage=True`: each resource's
+`in_use`, `reserved`, `allocated`) are asked of every up pod and the usage summed over the pods that
+answered; one that did not is named in `Atoll-Partial-Pods`. The limits shown are the first pod's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from atoll.core.errors import AtollError
+from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import PARTIAL_HEADER, up_pods
+from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.pods.client import PodResponse
+
+USAGE_FIELDS = ("in_use", "reserved", "allocated")
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def add_usage(total: dict[str, Any], other: dict[str, Any]) -> None:
+    """Add `other`'s usage (a limits or quota set document of another pod) into `total`."""
+    absolute = (total.get("limits") or {}).get("absolute")
+    more = (other.get("limits") or {}).get("absolute")
+    if isinstance(absolute, dict) and isinstance(more, dict):
+        for key, value in more.items():
+            if key.startswith("total") and key.endswith("Used") and _count(value) and _count(absolute.get(key)):
+                absolute[key] += value
+    quota, more_quota = total.get("quota_set"), other.get("quota_set")
+    if isinstance(quota, dict) and isinstance(more_quota, dict):
+        for name, entry in more_quota.items():
+            mine = quota.get(name)
+            if isinstance(entry, dict) and isinstance(mine, dict):
+                for field in USAGE_FIELDS:
+                    if _count(entry.get(field)) and _count(mine.get(field)):
+                        mine[field] += entry[field]
+
+
+def summed_usage(gw: Gateway) -> Callable[[GatewayRequest], Any]:
+    async def handle(request: GatewayRequest) -> Reply:
+        pods = await up_pods(gw, request)
+        answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
+        base: tuple[Reply, dict[str, Any]] | None = None
+        refusal: Reply | None = None
+        partial: list[str] = []
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
+                raise answer
+            if not isinstance(answer, PodResponse) or answer.status >= 500:
+                partial.append(pod.name)
+                continue
+            if answer.status != 200:  # the pod refused the caller (403, 404, 400): so does Atoll
+                refusal = refusal or gw.forwarder.relay(request, pod, answer)
+                continue
+            document = answer.json()
+            if base is None:
+                base = (gw.forwarder.relay(request, pod, answer), document)
+            elif isinstance(document, dict):
+                add_usage(base[1], document)
+        if refusal is not None:
+            return refusal
+        if base is None:
+            failed = next(a for a in answers if isinstance(a, BaseException) or a.status >= 500)
+            if isinstance(failed, BaseException):
+                raise failed
+            return gw.forwarder.relay(request, pods[answers.index(failed)], failed)
+        reply, document = base
+        kept = [(name, value) for name, value in reply.headers if name != b"content-type"]
+        if partial:
+            kept.append((PARTIAL_HEADER, ",".join(partial).encode()))
+        return json_reply(200, document, kept)
+
+    return handle
