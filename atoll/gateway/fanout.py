@@ -69,14 +69,13 @@ async def every_pod_missed(gw: Gateway, request: GatewayRequest, body: bytes | N
                 *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
             )
             _log_failures(request, others, results)
-            missed += [
-                p for p, r in zip(others, results, strict=True) if not isinstance(r, PodResponse) or r.status >= 500
-            ]
+            missed += [p for p, r in zip(others, results, strict=True) if failed(r)]
     return Written(gw.forwarder.relay(request, first, response), response, first, missed)
 
 
-def _failed(result: object) -> bool:
-    """A pod's answer to a write that it did not take: no answer, or a 5xx."""
+def failed(result: object) -> bool:
+    """A pod that did not answer a call, or answered it with a 5xx (it did not take a write, it has
+    nothing to add to a read)."""
     return not isinstance(result, PodResponse) or result.status >= 500
 
 

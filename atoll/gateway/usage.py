@@ -16,9 +16,10 @@ from typing import Any
 
 from atoll.core.errors import AtollError
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import PARTIAL_HEADER, up_pods
+from atoll.gateway.fanout import PARTIAL_HEADER, failed, up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.pods.client import PodResponse
+from atoll.pods.info import PodInfo
 
 USAGE_FIELDS = ("in_use", "reserved", "allocated")
 
@@ -51,13 +52,16 @@ def summed_usage(gw: Gateway) -> Callable[[GatewayRequest], Any]:
         answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
         base: tuple[Reply, dict[str, Any]] | None = None
         refusal: Reply | None = None
+        failure: tuple[PodInfo, PodResponse | AtollError] | None = None
         partial: list[str] = []
         for pod, answer in zip(pods, answers, strict=True):
             if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
                 raise answer
-            if not isinstance(answer, PodResponse) or answer.status >= 500:
+            if failed(answer):
                 partial.append(pod.name)
+                failure = failure or (pod, answer)
                 continue
+            assert isinstance(answer, PodResponse)
             if answer.status != 200:  # the pod refused the caller (403, 404, 400): so does Atoll
                 refusal = refusal or gw.forwarder.relay(request, pod, answer)
                 continue
@@ -68,11 +72,12 @@ def summed_usage(gw: Gateway) -> Callable[[GatewayRequest], Any]:
                 add_usage(base[1], document)
         if refusal is not None:
             return refusal
-        if base is None:
-            failed = next(a for a in answers if isinstance(a, BaseException) or a.status >= 500)
-            if isinstance(failed, BaseException):
-                raise failed
-            return gw.forwarder.relay(request, pods[answers.index(failed)], failed)
+        if base is None:  # no pod answered: the first one's failure
+            assert failure is not None
+            failed_pod, failed_answer = failure
+            if isinstance(failed_answer, AtollError):
+                raise failed_answer
+            return gw.forwarder.relay(request, failed_pod, failed_answer)
         reply, document = base
         kept = [(name, value) for name, value in reply.headers if name != b"content-type"]
         if partial:

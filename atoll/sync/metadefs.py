@@ -9,10 +9,9 @@ differs has it deleted (unprotected first) and made again; a delete the pod miss
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from atoll.jobs.outcomes import Done, Fail, Outcome, PermanentError
-from atoll.pods.client import PodResponse
 from atoll.sync.calls import PodCalls, brief, segment
 from atoll.sync.task import SyncTask, differ_reason, differences
 
@@ -24,17 +23,14 @@ OBJECT = ("name", "description", "required", "properties")
 
 async def read(calls: PodCalls, region: str, name: str) -> dict[str, Any] | None:
     """The namespace with everything in it, or None when the pod has none of that name."""
-    response = await calls.call(region, "image", "GET", f"{COLLECTION}/{segment(name)}")
+    path = f"{COLLECTION}/{segment(name)}"
+    response = await calls.call(region, "image", "GET", path)
     if response.status == 404:
         return None
     if response.status != 200:
-        raise_for(region, "GET", name, response)
+        raise PermanentError(f"GET {path} in {region}: {response.status} {brief(response)}")
     document = response.json()
     return document if isinstance(document, dict) else None
-
-
-def raise_for(region: str, method: str, name: str, response: PodResponse) -> NoReturn:
-    raise PermanentError(f"{method} namespace {name} in {region}: {response.status} {brief(response)}")
 
 
 def shape(namespace: dict[str, Any]) -> dict[str, Any]:
@@ -66,15 +62,12 @@ def _create_body(shaped: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _delete(calls: PodCalls, region: str, found: dict[str, Any]) -> None:
-    name = str(found["namespace"])
-    path = f"{COLLECTION}/{segment(name)}"
+    path = f"{COLLECTION}/{segment(str(found['namespace']))}"
     if found.get("protected"):
         # Glance refuses to delete a protected namespace; its update takes the whole namespace.
         unprotected = {k: v for k, v in shape(found).items() if k in FIELDS and v is not None}
         await calls.expect(region, "image", "PUT", path, (200,), json_body={**unprotected, "protected": False})
-    gone = await calls.call(region, "image", "DELETE", path)
-    if gone.status not in (204, 404):
-        raise_for(region, "DELETE", name, gone)
+    await calls.expect(region, "image", "DELETE", path, (204, 404))
 
 
 async def sync(calls: PodCalls, task: SyncTask) -> Outcome:

@@ -14,7 +14,6 @@ from atoll.gateway.fanout import every_pod_missed
 from atoll.gateway.http import GatewayRequest, Reply
 
 RESOURCE_TYPE = "metadef_namespace"
-PREFIX = "/metadefs/namespaces"
 
 
 def touched(method: str, path: str, body: bytes) -> tuple[list[str], list[str]]:
