@@ -1,19 +1,20 @@
 """Calling several pods at once: writes to every pod (global resources, until the sync jobs
-take them over), reads of one up pod, the pods' lists put together (`concatenated`), and a
+take them over), reads of one up pod, a read asked of every up pod (`ask_up_pods`, whose
+answers the caller adds up or puts together, as `concatenated` does with lists), and a
 call on an item no routing places asked of each pod in turn (`first_found`)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from atoll.core import jsonfast
 from atoll.core.errors import AtollError, NotFound, ServiceUnavailable
 from atoll.gateway.deps import Gateway
-from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.http import GatewayRequest, Headers, Reply, json_reply
 from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
 
@@ -89,41 +90,101 @@ def _log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Seq
             LOG.warning("%s %s: pod %s answered %s", request.method, request.path, pod.name, result.status)
 
 
-def concatenated(
-    gw: Gateway, key: str, adjust: Callable[[Reply, PodInfo], Reply] = lambda reply, _pod: reply
-) -> Callable[[GatewayRequest], Any]:
+Adjust = Callable[[Reply, PodInfo], Reply]
+
+
+def _unchanged(reply: Reply, _pod: PodInfo) -> Reply:
+    return reply
+
+
+@dataclasses.dataclass(frozen=True)
+class Asked:
+    """Every up pod's answer to one read (`ask_up_pods`), sorted out."""
+
+    documents: list[tuple[PodInfo, Reply, dict[str, Any]]]
+    """The pods that answered 200 with a JSON object, in pod order: the reply relayed (and adjusted)
+    and its document."""
+    refusal: Reply | None
+    """The first pod's refusal of the caller (another 2xx-4xx answer), relayed: the answer to the read."""
+    unavailable: list[tuple[PodInfo, PodResponse | AtollError]]
+    """The pods that did not answer, answered a 5xx, or answered 200 with something that is not a
+    JSON object (a proxy's error page): what they would add is left out."""
+
+    @property
+    def partial(self) -> Headers:
+        """`Atoll-Partial-Pods` naming the unavailable pods (none when every pod answered)."""
+        if not self.unavailable:
+            return []
+        return [(PARTIAL_HEADER, ",".join(pod.name for pod, _ in self.unavailable).encode())]
+
+    def first_failure(self, gw: Gateway, request: GatewayRequest) -> Reply:
+        """The answer when no pod answered: the first unavailable pod's 5xx relayed, or its error raised."""
+        assert self.unavailable, "a pod answered"
+        pod, failure = self.unavailable[0]
+        if isinstance(failure, AtollError):
+            raise failure
+        if failure.status < 500:  # a 200 that is not JSON: Atoll cannot say what the pod meant
+            raise ServiceUnavailable(f"Pod {pod.name} answered a body that is not a JSON object. Try again later.")
+        return gw.forwarder.relay(request, pod, failure)
+
+
+async def ask_up_pods(
+    gw: Gateway, request: GatewayRequest, *, timeout: float | None = None, adjust: Adjust = _unchanged
+) -> Asked:
+    """The request sent to every up pod at once, each answer relayed, adjusted and read as JSON."""
+    pods = await up_pods(gw, request)
+    answers = await asyncio.gather(
+        *(gw.forwarder.send(request, p, timeout=timeout) for p in pods), return_exceptions=True
+    )
+    documents: list[tuple[PodInfo, Reply, dict[str, Any]]] = []
+    refusal: Reply | None = None
+    unavailable: list[tuple[PodInfo, PodResponse | AtollError]] = []
+    for pod, answer in zip(pods, answers, strict=True):
+        if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
+            raise answer
+        if isinstance(answer, AtollError) or answer.status >= 500:
+            LOG.warning("%s %s: pod %s left out: %s", request.method, request.path, pod.name, _why(answer))
+            unavailable.append((pod, answer))
+            continue
+        if answer.status != 200:
+            refusal = refusal or gw.forwarder.relay(request, pod, answer)
+            continue
+        try:
+            reply = adjust(gw.forwarder.relay(request, pod, answer), pod)
+            document = jsonfast.loads(reply.body) if isinstance(reply.body, bytes) else None
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            LOG.warning("%s %s: pod %s left out: not a JSON object", request.method, request.path, pod.name)
+            unavailable.append((pod, answer))
+            continue
+        documents.append((pod, reply, document))
+    return Asked(documents, refusal, unavailable)
+
+
+def _why(answer: PodResponse | AtollError) -> str:
+    return answer.message if isinstance(answer, AtollError) else f"answered {answer.status}"
+
+
+def concatenated(gw: Gateway, key: str, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
     """A handler of a list that is not merged (no sort to merge on): every up pod's items, one pod after
     the other. A pod that does not answer is named in Atoll-Partial-Pods; one that refuses the caller
     (a 4xx) refuses for all."""
 
     async def handle(request: GatewayRequest) -> Reply:
-        pods = await up_pods(gw, request)
-        answers = await asyncio.gather(
-            *(gw.forwarder.send(request, p, timeout=gw.list_timeout) for p in pods), return_exceptions=True
-        )
+        asked = await ask_up_pods(gw, request, timeout=gw.list_timeout, adjust=adjust)
+        if asked.refusal is not None:
+            return asked.refusal
         items: list[Any] = []
-        partial = []
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, AtollError):
-                partial.append(pod.name)
-            elif isinstance(answer, BaseException):
-                raise answer
-            elif answer.status != 200:
-                return gw.forwarder.relay(request, pod, answer)
-            else:
-                reply = adjust(gw.forwarder.relay(request, pod, answer), pod)
-                assert isinstance(reply.body, bytes)
-                document = json.loads(reply.body)
-                items += document.get(key, []) if isinstance(document, dict) else []
-        headers = [(PARTIAL_HEADER, ",".join(partial).encode())] if partial else []
-        return json_reply(200, {key: items}, headers)
+        for _pod, _reply, document in asked.documents:
+            listed = document.get(key)
+            items += listed if isinstance(listed, list) else []
+        return json_reply(200, {key: items}, asked.partial)
 
     return handle
 
 
-def first_found(
-    gw: Gateway, adjust: Callable[[Reply, PodInfo], Reply] = lambda reply, _pod: reply
-) -> Callable[[GatewayRequest], Any]:
+def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
     """A handler of a call on an item without a routing: the first up pod that does not answer 404
     (its answer, adjusted), else the last pod's 404."""
 
@@ -141,9 +202,7 @@ def first_found(
     return handle
 
 
-def first_accepting(
-    gw: Gateway, adjust: Callable[[Reply, PodInfo], Reply] = lambda reply, _pod: reply
-) -> Callable[[GatewayRequest], Any]:
+def first_accepting(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
     """A handler of a call meant for the one pod that has some host (an operator's enable, disable,
     freeze of a service host): sent to every up pod at once, the first (in pod order) that accepts
     it answers; when none does, the first pod's refusal."""

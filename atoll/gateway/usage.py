@@ -5,21 +5,18 @@ pod), but a project's servers and volumes are spread over pods, so what one pod 
 part of it. `GET /limits` (Nova's and Cinder's `absolute` counters `total...Used`) and
 `GET /os-quota-sets/{project}` with usage (Nova's `/detail`, Cinder's `?usage=True`: each resource's
 `in_use`, `reserved`, `allocated`) are asked of every up pod and the usage summed over the pods that
-answered; one that did not is named in `Atoll-Partial-Pods`. The limits shown are the first pod's.
+answered; one that did not (or answered no JSON object) is named in `Atoll-Partial-Pods`. The
+limits shown are the first pod's.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from atoll.core.errors import AtollError
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import PARTIAL_HEADER, failed, up_pods
+from atoll.gateway.fanout import ask_up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
-from atoll.pods.client import PodResponse
-from atoll.pods.info import PodInfo
 
 USAGE_FIELDS = ("in_use", "reserved", "allocated")
 
@@ -48,40 +45,15 @@ def add_usage(total: dict[str, Any], other: dict[str, Any]) -> None:
 
 def summed_usage(gw: Gateway) -> Callable[[GatewayRequest], Any]:
     async def handle(request: GatewayRequest) -> Reply:
-        pods = await up_pods(gw, request)
-        answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
-        base: tuple[Reply, dict[str, Any]] | None = None
-        refusal: Reply | None = None
-        failure: tuple[PodInfo, PodResponse | AtollError] | None = None
-        partial: list[str] = []
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
-                raise answer
-            if failed(answer):
-                partial.append(pod.name)
-                failure = failure or (pod, answer)
-                continue
-            assert isinstance(answer, PodResponse)
-            if answer.status != 200:  # the pod refused the caller (403, 404, 400): so does Atoll
-                refusal = refusal or gw.forwarder.relay(request, pod, answer)
-                continue
-            document = answer.json()
-            if base is None:
-                base = (gw.forwarder.relay(request, pod, answer), document)
-            elif isinstance(document, dict):
-                add_usage(base[1], document)
-        if refusal is not None:
-            return refusal
-        if base is None:  # no pod answered: the first one's failure
-            assert failure is not None
-            failed_pod, failed_answer = failure
-            if isinstance(failed_answer, AtollError):
-                raise failed_answer
-            return gw.forwarder.relay(request, failed_pod, failed_answer)
-        reply, document = base
+        asked = await ask_up_pods(gw, request)
+        if asked.refusal is not None:  # the pod refused the caller (403, 404, 400): so does Atoll
+            return asked.refusal
+        if not asked.documents:
+            return asked.first_failure(gw, request)
+        (_pod, reply, document), *others = asked.documents
+        for _other, _reply, more in others:
+            add_usage(document, more)
         kept = [(name, value) for name, value in reply.headers if name != b"content-type"]
-        if partial:
-            kept.append((PARTIAL_HEADER, ",".join(partial).encode()))
-        return json_reply(200, document, kept)
+        return json_reply(200, document, kept + asked.partial)
 
     return handle

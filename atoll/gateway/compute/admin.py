@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, first_found, up_pods
+from atoll.gateway.fanout import ask_up_pods, concatenated, first_found
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.router import Route
 from atoll.pods.info import PodInfo
@@ -50,16 +50,16 @@ def summed(statistics: list[dict[str, Any]]) -> dict[str, Any]:
 
 def routes(gw: Gateway) -> list[Route]:
     async def statistics(request: GatewayRequest) -> Reply:
-        """Summed over the up pods; a pod's refusal or error (e.g. 404 from 2.88) is the answer."""
-        found: list[dict[str, Any]] = []
-        for pod in await up_pods(gw, request):
-            response = await gw.forwarder.send(request, pod)
-            if response.status != 200:
-                return gw.forwarder.relay(request, pod, response)
-            document = response.json()
-            one = document.get("hypervisor_statistics") if isinstance(document, dict) else None
-            found.append(one if isinstance(one, dict) else {})
-        return json_reply(200, {"hypervisor_statistics": summed(found)})
+        """Summed over the up pods that answered (the others named in `Atoll-Partial-Pods`); a pod's
+        refusal or error (e.g. 404 from 2.88) is the answer."""
+        asked = await ask_up_pods(gw, request)
+        if asked.refusal is not None:
+            return asked.refusal
+        if not asked.documents:
+            return asked.first_failure(gw, request)
+        found = [document.get("hypervisor_statistics") for _pod, _reply, document in asked.documents]
+        total = summed([one for one in found if isinstance(one, dict)])
+        return json_reply(200, {"hypervisor_statistics": total}, asked.partial)
 
     by_id = first_found(gw)
     service = first_found(gw, service_zones)

@@ -7,11 +7,10 @@ each pod's hosts under the pod's Atoll zone.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from atoll.core.errors import AtollError
 from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import ask_up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.router import Route
 from atoll.gateway.services import COMPUTE
@@ -32,7 +31,10 @@ async def own_zone(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> str:
     response = await gw.forwarder.send(
         request, pod, method="GET", path="/os-availability-zone", query=[], service=COMPUTE, timeout=gw.list_timeout
     )
-    document = response.json() if response.status == 200 else None
+    try:
+        document = response.json() if response.status == 200 else None
+    except ValueError:  # not JSON: asked again next time
+        return ""
     zones = document.get("availabilityZoneInfo") if isinstance(document, dict) else None
     names = {z.get("zoneName") for z in zones or [] if isinstance(z, dict)} - {INTERNAL, None}
     if len(names) != 1:
@@ -52,18 +54,14 @@ def routes(gw: Gateway) -> list[Route]:
 
     async def detail(request: GatewayRequest) -> Reply:
         zones = (await gw.pods()).azs()
-        pods = [p for members in zones.values() for p in members if p.is_up]
-        answers = await asyncio.gather(*(_pod_zones(gw, request, p) for p in pods), return_exceptions=True)
+        asked = await ask_up_pods(gw, request, timeout=gw.list_timeout)
+        if asked.refusal is not None:
+            return asked.refusal  # the pod refused the caller (403): so does Atoll
         hosts: dict[str, dict[str, Any]] = {az: {} for az in zones}
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, Reply):
-                return answer  # the pod refused the caller (403): so does Atoll
-            if isinstance(answer, BaseException):
-                if not isinstance(answer, AtollError):
-                    raise answer
-                continue
-            for zone in answer:
-                if zone.get("zoneName") != INTERNAL:
+        for pod, _reply, document in asked.documents:
+            listed = document.get("availabilityZoneInfo")
+            for zone in listed if isinstance(listed, list) else []:
+                if isinstance(zone, dict) and zone.get("zoneName") != INTERNAL and pod.az_name in hosts:
                     hosts[pod.az_name].update(zone.get("hosts") or {})
         info = [
             {
@@ -73,14 +71,7 @@ def routes(gw: Gateway) -> list[Route]:
             }
             for az, members in zones.items()
         ]
-        return json_reply(200, {"availabilityZoneInfo": info})
-
-    async def _pod_zones(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> list[dict[str, Any]] | Reply:
-        response = await gw.forwarder.send(request, pod, timeout=gw.list_timeout)
-        if response.status != 200:
-            return gw.forwarder.relay(request, pod, response)
-        zones: list[dict[str, Any]] = response.json().get("availabilityZoneInfo", [])
-        return zones
+        return json_reply(200, {"availabilityZoneInfo": info}, asked.partial)
 
     return [
         Route("GET", "/os-availability-zone", summary),

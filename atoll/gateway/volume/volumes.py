@@ -10,13 +10,12 @@ Cinder gives the same type its own id.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
-from atoll.core.errors import AtollError, BadRequest
+from atoll.core.errors import BadRequest
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import up_pods
+from atoll.gateway.fanout import ask_up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
@@ -87,31 +86,29 @@ def routes(gw: Gateway, type_ids: types.AtollTypeIds) -> list[Route]:
         return await run(gw, pipeline, request)
 
     async def summary(request: GatewayRequest) -> Reply:
-        """`/volumes/summary` (3.12): the pods' summaries added up."""
-        pods = await up_pods(gw, request)
-        answers = await asyncio.gather(
-            *(gw.forwarder.send(request, p, timeout=gw.list_timeout) for p in pods), return_exceptions=True
-        )
+        """`/volumes/summary` (3.12): the pods' summaries added up (a pod that did not answer is named in
+        `Atoll-Partial-Pods`)."""
+        asked = await ask_up_pods(gw, request, timeout=gw.list_timeout)
+        if asked.refusal is not None:
+            return asked.refusal
+        if not asked.documents:
+            return asked.first_failure(gw, request)
         total: dict[str, Any] = {"total_size": 0, "total_count": 0}
         metadata: dict[str, list[Any]] = {}
         with_metadata = False
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, AtollError):
-                continue
-            if isinstance(answer, BaseException):
-                raise answer
-            if answer.status != 200:
-                return gw.forwarder.relay(request, pod, answer)
-            part = answer.json().get("volume-summary", {})
+        for _pod, _reply, document in asked.documents:
+            part = document.get("volume-summary")
+            part = part if isinstance(part, dict) else {}
             with_metadata = with_metadata or "metadata" in part
-            total["total_size"] += part.get("total_size", 0)
-            total["total_count"] += part.get("total_count", 0)
-            for key, values in (part.get("metadata") or {}).items():
+            total["total_size"] += _number(part.get("total_size"))
+            total["total_count"] += _number(part.get("total_count"))
+            listed = part.get("metadata")
+            for key, values in (listed if isinstance(listed, dict) else {}).items():
                 merged = metadata.setdefault(key, [])
-                merged += [v for v in values if v not in merged]
+                merged += [v for v in values if v not in merged] if isinstance(values, list) else []
         if with_metadata:
             total["metadata"] = metadata
-        return json_reply(200, {"volume-summary": total})
+        return json_reply(200, {"volume-summary": total}, asked.partial)
 
     return [
         Route("POST", "/volumes", type_ids.around(create)),
@@ -119,6 +116,10 @@ def routes(gw: Gateway, type_ids: types.AtollTypeIds) -> list[Route]:
         Route(("GET", "PUT", "DELETE"), "/volumes/{item_id}", type_ids.around(routed.member(gw, VOLUME))),
         Route(("GET", "POST", "PUT", "DELETE"), "/volumes/{item_id}/{rest:path}", routed.sub_resource(gw, VOLUME)),
     ]
+
+
+def _number(value: object) -> int | float:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 async def run(gw: Gateway, pipeline: CreatePipeline, request: GatewayRequest) -> Reply:

@@ -23,6 +23,7 @@ class FakeCloud(FakeNova):
         self.types: dict[str, dict[str, Any]] = {}
         self.add_type("__DEFAULT__")
         r = self.route
+        r("GET", "/v3/volumes/summary", self._summary)
         for kind in ("volumes", "snapshots"):
             r("GET", f"/v3/{kind}/detail", self._lister(kind, detail=True))
             r("GET", f"/v3/{kind}", self._lister(kind, detail=False))
@@ -60,6 +61,11 @@ class FakeCloud(FakeNova):
         r("POST", "/v3/os-volume-transfer/{id}/accept", self._accept_transfer)
         r("GET", "/v3/os-services", self._services)
         r("PUT", "/v3/os-services/{action}", self._service_action)
+
+    async def _summary(self, request: web.Request) -> web.StreamResponse:
+        volumes = self.volumes.values()
+        summary = {"total_count": len(volumes), "total_size": sum(v["size"] for v in volumes)}
+        return self._echo(request, {"volume-summary": summary})
 
     # -- helpers -------------------------------------------------------------------------------
     def add_volume(self, name: str, **fields: Any) -> dict[str, Any]:

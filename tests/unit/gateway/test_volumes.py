@@ -502,3 +502,15 @@ def test_a_volume_s_az_becomes_the_atoll_az_as_valid_json(atoll_az: str) -> None
     reply = show_atoll_az(Reply(200, [], json.dumps({"volumes": volumes}).encode()), pod)
     assert isinstance(reply.body, bytes)
     assert [v["availability_zone"] for v in json.loads(reply.body)["volumes"]] == [atoll_az, atoll_az]
+
+
+async def test_the_volume_summary_adds_up_the_pods_and_names_one_that_did_not_answer(clouds: Bed) -> None:
+    cloud(clouds, "Pod1").add_volume("a", size=2)
+    cloud(clouds, "Pod2").add_volume("b", size=3)
+    headers = MEMBER | {"OpenStack-API-Version": "volume 3.12"}
+    whole = await clouds.http.get(f"{V3}/volumes/summary", headers=headers)
+    assert whole.json() == {"volume-summary": {"total_size": 5, "total_count": 2}}
+    cloud(clouds, "Pod2").garbled.add("/v3/volumes/summary")
+    partial = await clouds.http.get(f"{V3}/volumes/summary", headers=headers)
+    assert partial.json() == {"volume-summary": {"total_size": 2, "total_count": 1}}
+    assert partial.headers["atoll-partial-pods"] == "Pod2"

@@ -22,6 +22,8 @@ class FakePod:
         """Paths the pod stops answering (it holds the request open)."""
         self.failing: Callable[[web.Request], int | None] = lambda _request: None
         """The status of a fault to answer a request with instead of its answer (None: answer it)."""
+        self.garbled: set[str] = set()
+        """Paths the pod answers 200 with a body that is not JSON (as a proxy's error page in front of it)."""
 
     def route(self, method: str, path: str, handler: Handler) -> None:
         async def recording(request: web.Request) -> web.StreamResponse:
@@ -35,6 +37,8 @@ class FakePod:
             )
             if request.path in self.hanging:
                 return await hang(request)
+            if request.path in self.garbled:
+                return web.Response(status=200, body=b"<html>Bad gateway</html>", content_type="application/json")
             status = self.failing(request)
             if status is not None:
                 return web.json_response({"error": {"code": status, "message": "told to fail"}}, status=status)
