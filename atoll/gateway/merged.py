@@ -5,8 +5,9 @@ marker       Atoll's own (opaque, every pod's position); a plain id (the opensta
              `--marker`) is looked up and the list continues strictly after that item
 fan out      `Pager.page` asks every pod that has the service, each within `list_timeout`,
              for the items after its own position, sorted as the merge sorts
-relay        each pod's answer with its URLs and AZ names rewritten (`adjust`), then
-             merged; a pod that did not answer is named in `Atoll-Partial-Pods`
+relay        each pod's answer with its URLs rewritten, parsed, its items' AZ names made
+             Atoll's (`zones`), then merged; a pod that did not answer is named in
+             `Atoll-Partial-Pods`
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import PARTIAL_HEADER
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
+from atoll.gateway.rewrite import AzFields
 from atoll.listing import (
     Marker,
     MarkerNotFound,
@@ -43,7 +45,6 @@ from atoll.types import ServiceType
 
 LOG = logging.getLogger(__name__)
 
-Adjust = Callable[[Reply, PodInfo], Reply]
 Keep = Callable[[GatewayRequest, PodInfo, list[Any], Sequence[tuple[str, str]]], Awaitable[list[Any]]]
 """Which of a pod's listed items to show (the rest another pod shows): `keep(request, pod, items, filters)`."""
 
@@ -66,13 +67,13 @@ def collection_for(resource: Resource) -> Collection:
 
 
 class MergedList:
-    """The list handler of a merged resource; `adjust` rewrites each pod's answer (e.g. its AZ names)."""
+    """The list handler of a merged resource; `zones` are the items' fields that name the pod's AZ."""
 
     def __init__(
         self,
         gw: Gateway,
         resource: Resource,
-        adjust: Adjust = lambda reply, _pod: reply,
+        zones: AzFields | None = None,
         *,
         brief: tuple[str, ...] = (),
         az_filter: bool = False,
@@ -80,7 +81,7 @@ class MergedList:
     ) -> None:
         self.gw = gw
         self.resource = resource
-        self.adjust = adjust
+        self.zones = zones
         self.brief = brief
         """The fields of the brief list (`resource.path`) when it shows fewer than the detailed one."""
         self.az_filter = az_filter
@@ -173,7 +174,9 @@ class MergedList:
         shown = await self.gw.forwarder.send(request, located.pod, method="GET", path=path, query=[])
         if shown.status != 200:
             raise unknown_marker(request, text)
-        item = self._items(self.adjust(self.gw.forwarder.relay(request, located.pod, shown), located.pod), True)
+        item = self._items(self.gw.forwarder.relay(request, located.pod, shown), True)
+        if self.zones is not None:
+            self.zones.items(item, located.pod.az_name)
         return Marker.after_item(spec, item[0], {located.pod.name: text})
 
     async def _fetch(
@@ -198,7 +201,7 @@ class MergedList:
                 raise MarkerNotFound(marker)
             failures.append(self.gw.forwarder.relay(request, pod, response))
             raise _Refused  # the pod refused the caller (400, 401, 403): so does Atoll
-        reply = self.adjust(self.gw.forwarder.relay(request, pod, response), pod)
+        reply = self.gw.forwarder.relay(request, pod, response)
         try:
             document = jsonfast.loads(reply.body) if isinstance(reply.body, bytes) else None
         except ValueError as error:
@@ -206,7 +209,10 @@ class MergedList:
         if not isinstance(document, Mapping) or not isinstance(document.get(self.collection.name), list):
             raise PodUnavailable(f"answered no {self.collection.name} list")
         more = bool(document.get(f"{self.collection.name}_links") or document.get("next"))
-        return PodAnswer(document[self.collection.name], more)
+        items = document[self.collection.name]
+        if self.zones is not None:
+            self.zones.items(items, pod.az_name)
+        return PodAnswer(items, more)
 
     async def _kept(
         self,

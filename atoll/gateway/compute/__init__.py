@@ -11,7 +11,7 @@ from atoll.resources.compute import SERVER
 
 
 def router(gw: Gateway) -> Router:
-    merged = MergedList(gw, SERVER, servers.show_atoll_az, brief=BRIEF)
+    merged = MergedList(gw, SERVER, servers.SERVER_AZ, brief=BRIEF)
 
     async def server_list(request: GatewayRequest) -> Reply:
         return await ports.top_names(gw, request, await merged(request))

@@ -18,21 +18,22 @@ from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Pin, Step, pod_az
-from atoll.gateway.rewrite import az_fields
+from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Route
 from atoll.pods.info import PodInfo
 from atoll.resources.compute import SERVER, SERVER_GROUP
 from atoll.resources.volume import VOLUME as VOLUME_RESOURCE
 from atoll.types import ResourceType
 
-_AZ_FIELDS = az_fields("OS-EXT-AZ:availability_zone", "pinned_availability_zone")
+SERVER_AZ = AzFields("OS-EXT-AZ:availability_zone", "pinned_availability_zone")
+"""Where a server is, and where it is pinned."""
 
 
 def show_atoll_az(reply: Reply, pod: PodInfo) -> Reply:
     """The pod's AZ name in server documents (where the server is, and where it is pinned)
     becomes the pod's Atoll AZ."""
     if isinstance(reply.body, bytes):
-        reply.body = _AZ_FIELDS(reply.body, pod.az_name)
+        reply.body = SERVER_AZ.body(reply.body, pod.az_name)
     return reply
 
 

@@ -11,7 +11,7 @@ from atoll.resources.volume import VOLUME
 
 def router(gw: Gateway) -> Router:
     type_ids = types.AtollTypeIds(gw)
-    volume_list = MergedList(gw, VOLUME, routed.show_atoll_az, brief=BRIEF, az_filter=True)
+    volume_list = MergedList(gw, VOLUME, routed.VOLUME_AZ, brief=BRIEF, az_filter=True)
     return Router(
         [
             Route("GET", "/volumes", volume_list),

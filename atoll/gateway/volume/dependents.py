@@ -37,7 +37,7 @@ async def volume_pin(gw: Gateway, plan: CreatePlan) -> None:
 
 def _routes(gw: Gateway, resource: Resource) -> list[Route]:
     pipeline = CreatePipeline(resource, constrain=[volume_pin])
-    listed = MergedList(gw, resource, routed.show_atoll_az, brief=BRIEF if resource is BACKUP else (), az_filter=True)
+    listed = MergedList(gw, resource, routed.VOLUME_AZ, brief=BRIEF if resource is BACKUP else (), az_filter=True)
 
     async def create(request: GatewayRequest) -> Reply:
         return await run(gw, pipeline, request)

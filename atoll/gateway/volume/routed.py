@@ -7,34 +7,32 @@ cached routing, a delete the pod accepted drops the rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from atoll.core.errors import NotFound
 from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import Adjust
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
-from atoll.gateway.rewrite import az_fields
+from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Handler
 from atoll.pods.info import PodInfo
 from atoll.resources.spec import Resource
 
-Adjust = Callable[[Reply, PodInfo], Reply]
 
-
-def atoll_az(field: str) -> Adjust:
-    """An `Adjust` turning the pod's own AZ name, wherever `field` holds it, into the pod's Atoll AZ."""
-    replace = az_fields(field)
+def atoll_az(zones: AzFields) -> Adjust:
+    """An `Adjust` turning the pod's own AZ name, wherever `zones`' fields hold it, into the pod's Atoll AZ."""
 
     def adjust(reply: Reply, pod: PodInfo) -> Reply:
         if isinstance(reply.body, bytes):
-            reply.body = replace(reply.body, pod.az_name)
+            reply.body = zones.body(reply.body, pod.az_name)
         return reply
 
     return adjust
 
 
-show_atoll_az = atoll_az("availability_zone")
-"""Volume and backup documents."""
+VOLUME_AZ = AzFields("availability_zone")
+"""Where a volume, a backup, a group is."""
+
+show_atoll_az = atoll_az(VOLUME_AZ)
 
 
 def member(gw: Gateway, resource: Resource, adjust: Adjust = show_atoll_az) -> Handler:

@@ -19,14 +19,18 @@ from typing import Any
 
 from atoll.core.errors import Conflict
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, first_accepting, first_found, one_pod
+from atoll.gateway.fanout import Adjust, concatenated, every_pod, first_accepting, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
+from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.usage import summed_usage
-from atoll.gateway.volume.routed import Adjust, atoll_az, show_atoll_az
+from atoll.gateway.volume.routed import atoll_az, show_atoll_az
 from atoll.resources.volume import VOLUME
 from atoll.types import ResourceType
+
+SERVICE_AZ = atoll_az(AzFields("zone"))
+"""Cinder's services and hosts: the AZ of each."""
 
 READ = ("GET",)
 WRITE = ("PUT", "DELETE")
@@ -111,9 +115,9 @@ def routes(gw: Gateway) -> list[Route]:
         *transfer_routes,
         Route(READ, "/messages", collection("messages")),
         Route(("GET", "DELETE"), "/messages/{message_id}", somewhere),
-        Route(READ, "/os-services", collection("services", atoll_az("zone"))),
-        Route("PUT", "/os-services/{action}", first_accepting(gw, atoll_az("zone"))),
-        Route(READ, "/os-hosts", collection("hosts", atoll_az("zone"))),
+        Route(READ, "/os-services", collection("services", SERVICE_AZ)),
+        Route("PUT", "/os-services/{action}", first_accepting(gw, SERVICE_AZ)),
+        Route(READ, "/os-hosts", collection("hosts", SERVICE_AZ)),
         Route(READ, "/os-hosts/{host}", somewhere),
         Route(READ, "/capabilities/{host}", somewhere),
         Route(READ, "/scheduler-stats/get_pools", collection("pools")),

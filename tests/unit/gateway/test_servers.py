@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from atoll.db.models import PodBinding, ResourceRouting
 from atoll.gateway.compute.servers import show_atoll_az
 from atoll.gateway.http import Reply
-from atoll.gateway.rewrite import az_fields
+from atoll.gateway.rewrite import AzFields
 from atoll.pods.info import PodInfo
 from atoll.types import PodId, PodStatus, RegionName
 from tests.conftest import MEMBER
@@ -229,7 +229,7 @@ def test_the_atoll_az_replaces_the_pod_s_in_server_documents_as_valid_json(atoll
 
 
 def test_az_fields_leave_everything_else_alone() -> None:
-    replace = az_fields("availability_zone")
+    replace = AzFields("availability_zone").body
     body = (
         b'{"a": {"availability_zone" :\t"x\\\\\\"y\\\\"}, "availability_zone": null,'
         b' "meta": {"k": "availability_zone"}, "n": "\\"availability_zone\\": \\"q\\"", "availability_zone": "z"}'
@@ -243,3 +243,19 @@ def test_az_fields_leave_everything_else_alone() -> None:
     }
     assert b"null" in replace(body, "A")
     assert replace(b'{"other": "x"}', "A") == b'{"other": "x"}'
+
+
+@pytest.mark.parametrize("az", ["az1", 'odd "zone" \\ é'])
+def test_az_fields_set_on_parsed_items_as_on_the_bytes(az: str) -> None:
+    zones = AzFields("OS-EXT-AZ:availability_zone", "pinned_availability_zone")
+    items: list[Any] = [
+        {"id": "a", "OS-EXT-AZ:availability_zone": "nova", "pinned_availability_zone": None},
+        {"id": "b", "OS-EXT-AZ:availability_zone": "nova", "pinned_availability_zone": "nova", "name": "nova"},
+        "not an item",
+    ]
+    zones.items(items, az)
+    assert items == [
+        {"id": "a", "OS-EXT-AZ:availability_zone": az, "pinned_availability_zone": None},
+        {"id": "b", "OS-EXT-AZ:availability_zone": az, "pinned_availability_zone": az, "name": "nova"},
+        "not an item",
+    ]
