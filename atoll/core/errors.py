@@ -7,6 +7,7 @@
      ├── Forbidden                  403  forbidden
      ├── NotFound                   404  itemNotFound
      ├── Conflict                   409  conflictingRequest
+     ├── BadGateway                 502  computeFault (an upstream answered something unreadable)
      └── ServiceUnavailable         503  serviceUnavailable (an upstream is down)
 
 Every error carries the HTTP status it maps to and the OpenStack fault name
@@ -55,6 +56,11 @@ class NotFound(AtollError):
 class Conflict(AtollError):
     status = 409
     fault = "conflictingRequest"
+
+
+class BadGateway(AtollError):
+    status = 502
+    fault = "computeFault"  # what Nova names a status it has no name for
 
 
 class ServiceUnavailable(AtollError):

@@ -128,14 +128,11 @@ class Asked:
         return gw.forwarder.relay(request, pod, failure)
 
 
-async def ask_up_pods(
-    gw: Gateway, request: GatewayRequest, *, timeout: float | None = None, adjust: Adjust = _unchanged
-) -> Asked:
-    """The request sent to every up pod at once, each answer relayed, adjusted and read as JSON."""
+async def ask_up_pods(gw: Gateway, request: GatewayRequest, *, adjust: Adjust = _unchanged, **variant: Any) -> Asked:
+    """The request (or a variant of it, `Forwarder.send`'s: another path, a timeout...) sent to every
+    up pod at once, each answer relayed, adjusted and read as JSON."""
     pods = await up_pods(gw, request)
-    answers = await asyncio.gather(
-        *(gw.forwarder.send(request, p, timeout=timeout) for p in pods), return_exceptions=True
-    )
+    answers = await asyncio.gather(*(gw.forwarder.send(request, p, **variant) for p in pods), return_exceptions=True)
     documents: list[tuple[PodInfo, Reply, dict[str, Any]]] = []
     refusal: Reply | None = None
     unavailable: list[tuple[PodInfo, PodResponse | AtollError]] = []

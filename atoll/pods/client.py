@@ -22,7 +22,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from atoll.core import jsonfast
-from atoll.pods.errors import PodTimeout, PodUnreachable
+from atoll.pods.errors import NotJson, PodTimeout, PodUnreachable
 from atoll.types import RequestId
 
 Params = Sequence[tuple[str, str]]
@@ -49,7 +49,11 @@ class PodResponse:
     body: bytes
 
     def json(self) -> Any:
-        return jsonfast.loads(self.body)
+        """The body's JSON; `NotJson` (a 502, and a `ValueError`) when it is not JSON."""
+        try:
+            return jsonfast.loads(self.body)
+        except ValueError:
+            raise NotJson(f"A pod answered {self.status} with a body that is not JSON. Try again later.") from None
 
 
 class PodStream(Protocol):

@@ -7,16 +7,14 @@ through Atoll) comes first, then the others in the pods' order.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any
 
-from atoll.core.errors import AtollError, ServiceUnavailable
+from atoll.core.errors import ServiceUnavailable
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import up_pods
+from atoll.gateway.fanout import ask_up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.services import IMAGE as GLANCE
-from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
 from atoll.types import ResourceType
 
@@ -30,8 +28,8 @@ class Copy:
 @dataclasses.dataclass(frozen=True)
 class Copies:
     found: list[Copy]
-    refused: tuple[PodInfo, PodResponse] | None
-    """A pod's answer other than 200 (its 404), relayed when no pod has the image."""
+    refused: Reply | None
+    """A pod's answer other than 200 (its 404), relayed: the answer when no pod has the image."""
     silent: list[PodInfo]
     """Up pods that did not answer."""
 
@@ -50,7 +48,7 @@ class Copies:
                 "not answer. Try again later."
             )
         assert self.refused is not None
-        return gw.forwarder.relay(request, *self.refused)
+        return self.refused
 
 
 def image_path(image_id: str) -> str:
@@ -60,29 +58,9 @@ def image_path(image_id: str) -> str:
 async def find(gw: Gateway, request: GatewayRequest, image_id: str, *, home_first: bool = True) -> Copies:
     """The copies the caller sees; with `home_first`, the pod it was created in first, else in the
     pods' order (the order the merged list picks the copy it shows by)."""
-    pods = await up_pods(gw, request)
-    path = image_path(image_id)
-    answers = await asyncio.gather(
-        *(gw.forwarder.send(request, p, method="GET", path=path, query=[], service=GLANCE) for p in pods),
-        return_exceptions=True,
-    )
-    found: list[Copy] = []
-    refused: tuple[PodInfo, PodResponse] | None = None
-    silent: list[PodInfo] = []
-    for pod, answer in zip(pods, answers, strict=True):
-        if isinstance(answer, AtollError):
-            silent.append(pod)
-        elif isinstance(answer, BaseException):
-            raise answer
-        elif answer.status == 200:
-            document = answer.json()
-            if isinstance(document, dict):
-                found.append(Copy(pod, document))
-        elif answer.status >= 500:
-            silent.append(pod)
-        elif refused is None:
-            refused = (pod, answer)
+    asked = await ask_up_pods(gw, request, method="GET", path=image_path(image_id), query=[], service=GLANCE)
+    found = [Copy(pod, document) for pod, _reply, document in asked.documents]
     home = await gw.routings.lookup(image_id, ResourceType.IMAGE) if home_first else None
     if home is not None:
         found.sort(key=lambda c: c.pod.pod_id != home.pod_id)
-    return Copies(found, refused, silent)
+    return Copies(found, asked.refusal, [pod for pod, _why in asked.unavailable])

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from atoll.pods.client import PodResponse
+from atoll.pods.errors import NotJson
 from tests.conftest import ADMIN, MEMBER
 from tests.unit.gateway.conftest import Bed
 from tests.unit.gateway.test_usage import limits
@@ -100,3 +103,24 @@ async def test_a_refusal_wins_over_a_pod_that_did_not_answer(bed: Bed) -> None:
     bed.pods["Pod2"].failing = lambda request: 403 if request.path.endswith("/statistics") else None
     answer = await bed.http.get(f"{BASE}/os-hypervisors/statistics", headers=MEMBER)
     assert answer.status_code == 403
+
+
+async def test_a_write_whose_answer_a_pod_garbles_is_a_502_that_says_so(bed: Bed) -> None:
+    bed.pods["Pod1"].garbled.add("/v2.1/flavors")
+    made = await bed.http.post(
+        f"{BASE}/flavors", json={"flavor": {"name": "m1.odd", "ram": 512, "vcpus": 1, "disk": 1}}, headers=ADMIN
+    )
+    assert made.status_code == 502, made.text
+    (fault,) = made.json().values()
+    assert fault["message"] == "A pod answered 200 with a body that is not JSON. Try again later."
+
+
+def test_a_pod_answer_that_is_not_json_is_a_bad_gateway_and_a_value_error() -> None:
+    answer = PodResponse(200, CIMultiDictProxy(CIMultiDict()), b"<html>Bad gateway</html>")
+    with pytest.raises(NotJson) as raised:
+        answer.json()
+    assert isinstance(raised.value, ValueError)
+    assert (raised.value.status, raised.value.message) == (
+        502,
+        "A pod answered 200 with a body that is not JSON. Try again later.",
+    )
