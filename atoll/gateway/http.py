@@ -45,6 +45,7 @@ class GatewayRequest:
     params: Mapping[str, str] = dataclasses.field(default_factory=dict)
     microversion: APIVersion | None = None
     _body: bytes | None = None
+    _headers: dict[str, str] | None = dataclasses.field(default=None, repr=False)
 
     @property
     def public_root(self) -> str:
@@ -66,11 +67,14 @@ class GatewayRequest:
         return raw.decode("latin-1")
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower().encode("latin-1")
-        for key, value in self.scope.get("headers", []):
-            if key == wanted:
-                return str(value.decode("latin-1"))
-        return None
+        """The first value of a header the caller sent (ASGI names are lower case); read once per request,
+        since a call fanned out to N pods asks for the token and the forwarded headers N times."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = {}
+            for key, value in self.scope.get("headers", []):
+                headers.setdefault(key.decode("latin-1"), value.decode("latin-1"))
+        return headers.get(name.lower())
 
     @property
     def context(self) -> RequestContext:

@@ -102,26 +102,25 @@ class MergedList:
         if self.az_filter:
             pods, filters = _by_az(pods, list(listed.filters))
         marker = await self._marker(request, listed.marker, listed.spec)
-        failures: list[Reply] = []
 
         # A brief list (`GET /servers`: id, name, links) has none of the values it is sorted on, so it is
         # merged from the pods' detailed lists and each item cut down to the brief shape afterwards.
         brief = bool(self.brief) and self.resource.detail_path is not None and request.path == self.resource.path
-        path = self.resource.detail_path if brief else None
+        asking = _Asking(request, self.resource.detail_path if brief else None, self.gw.list_timeout)
 
         async def fetch(pod: str, query: PodQuery) -> PodAnswer:
             params = [*filters[pod], *query.params()]
-            answer = await self._fetch(request, pods[pod], params, query.marker, failures, path)
+            answer = await self._fetch(asking, pods[pod], params, query.marker)
             if self.keep is None:
                 return answer
-            return await self._kept(request, pods[pod], filters[pod], query, answer, failures, path)
+            return await self._kept(asking, pods[pod], filters[pod], query, answer)
 
-        pager = Pager(fetch, timeout=self.gw.list_timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
+        pager = Pager(fetch, timeout=asking.timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
         hot = await self._hot(request, pods)
         try:
             page = await pager.page(list(pods), listed.spec, listed.offset + listed.limit, marker, hot)
         except _Refused:
-            return failures[0]
+            return asking.failures[0]
         if listed.offset:
             page = dataclasses.replace(page, entries=page.entries[listed.offset :])
         for pod, why in page.partial.items():
@@ -180,30 +179,25 @@ class MergedList:
         return Marker.after_item(spec, item[0], {located.pod.name: text})
 
     async def _fetch(
-        self,
-        request: GatewayRequest,
-        pod: PodInfo,
-        params: Sequence[tuple[str, str]],
-        marker: str | None,
-        failures: list[Reply],
-        path: str | None = None,
+        self, asking: _Asking, pod: PodInfo, params: Sequence[tuple[str, str]], marker: str | None
     ) -> PodAnswer:
+        request = asking.request
         try:
             send = self.gw.forwarder.send
-            response = await send(request, pod, path=path, query=params, timeout=self.gw.list_timeout)
+            response = await send(request, pod, path=asking.path, query=params, timeout=asking.timeout)
         except AtollError as error:
             raise PodUnavailable(error.message) from error
         if response.status >= 500:
             raise PodUnavailable(f"answered {response.status}")
         if response.status != 200:
-            body = response.body.decode("utf-8", "replace")
-            if marker is not None and is_marker_refusal(self.collection.service, response.status, body, marker):
+            text = response.body.decode("utf-8", "replace")
+            if marker is not None and is_marker_refusal(self.collection.service, response.status, text, marker):
                 raise MarkerNotFound(marker)
-            failures.append(self.gw.forwarder.relay(request, pod, response))
+            asking.failures.append(self.gw.forwarder.relay(request, pod, response))
             raise _Refused  # the pod refused the caller (400, 401, 403): so does Atoll
-        reply = self.gw.forwarder.relay(request, pod, response)
+        rewritten = self.gw.forwarder.rewriter(request, pod).body(response.body)  # its headers are not relayed
         try:
-            document = jsonfast.loads(reply.body) if isinstance(reply.body, bytes) else None
+            document = jsonfast.loads(rewritten)
         except ValueError as error:
             raise PodUnavailable("answered a body that is not JSON") from error
         if not isinstance(document, Mapping) or not isinstance(document.get(self.collection.name), list):
@@ -215,31 +209,37 @@ class MergedList:
         return PodAnswer(items, more)
 
     async def _kept(
-        self,
-        request: GatewayRequest,
-        pod: PodInfo,
-        filters: Sequence[tuple[str, str]],
-        query: PodQuery,
-        answer: PodAnswer,
-        failures: list[Reply],
-        path: str | None,
+        self, asking: _Asking, pod: PodInfo, filters: Sequence[tuple[str, str]], query: PodQuery, answer: PodAnswer
     ) -> PodAnswer:
         """The pod's items `keep` keeps; when it drops a whole page and the pod has more, the pod's
         next page, so that an empty answer still means the pod has nothing more to show."""
         assert self.keep is not None
         for _ in range(MAX_SKIPPED_PAGES):
-            kept = await self.keep(request, pod, list(answer.items), filters)
+            kept = await self.keep(asking.request, pod, list(answer.items), filters)
             if kept or not answer.more or not answer.items:
                 return PodAnswer(kept, answer.more)
             after = self.collection.item_id(answer.items[-1])
             params = [*filters, *PodQuery(query.spec, query.limit, after).params()]
-            answer = await self._fetch(request, pod, params, after, failures, path)
+            answer = await self._fetch(asking, pod, params, after)
         raise PodUnavailable(f"listed only {self.collection.name} other pods show in {MAX_SKIPPED_PAGES} pages")
 
     def _items(self, reply: Reply, single: bool) -> list[dict[str, Any]]:
         assert isinstance(reply.body, bytes)
         document = jsonfast.loads(reply.body)
         return [document[self.resource.member_key]] if single else list(document[self.collection.name])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Asking:
+    """One list request, as each of its pod calls needs it."""
+
+    request: GatewayRequest
+    path: str | None
+    """The path the pods are asked (the detailed list behind a brief one); None: the request's."""
+    timeout: float
+    """`list_timeout`, read once per list rather than once per pod call."""
+    failures: list[Reply] = dataclasses.field(default_factory=list)
+    """A pod's refusal of the caller, relayed (the list's answer)."""
 
 
 AZ_FILTER = "availability_zone"
