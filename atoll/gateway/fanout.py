@@ -16,6 +16,7 @@ from atoll.core.errors import AtollError, NotFound, ServiceUnavailable
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Headers, Reply, json_reply
 from atoll.pods.client import PodResponse
+from atoll.pods.errors import NotJson
 from atoll.pods.info import PodInfo
 
 LOG = logging.getLogger(__name__)
@@ -123,8 +124,8 @@ class Asked:
         pod, failure = self.unavailable[0]
         if isinstance(failure, AtollError):
             raise failure
-        if failure.status < 500:  # a 200 that is not JSON: Atoll cannot say what the pod meant
-            raise ServiceUnavailable(f"Pod {pod.name} answered a body that is not a JSON object. Try again later.")
+        if failure.status < 500:  # a 200 that is not a JSON object: Atoll cannot say what the pod meant
+            raise NotJson(f"A pod answered {failure.status} with a body that is not a JSON object. Try again later.")
         return gw.forwarder.relay(request, pod, failure)
 
 
