@@ -39,14 +39,26 @@ class Keystone:
         return str(self.req("POST", f"/{collection}", {key: dict(extra, name=name)})[key]["id"])
 
     def ensure_user(self, name: str, password: str, project_id: str) -> str:
-        """The id of user ``name``, created if missing; its password is set to ``password`` either way."""
+        """The id of user ``name``, created if missing; its password set to ``password`` if it is not.
+
+        Only if it is not: Keystone revokes every token of a user whose password is written, the same
+        password too (a revocation event, to the second). Every service of a running bed would lose its
+        cached token on each ``up``, and one it got again within that second is revoked as well: the
+        service then answers 401 to calls it should serve (seen in CI: Glance refusing an upload right
+        after ``up --atoll``)."""
         found = self.req("GET", f"/users?name={name}")["users"]
         if found:
             uid = str(found[0]["id"])
-            self.req("PATCH", f"/users/{uid}", {"user": {"password": password}})
+            if not self.authenticates(uid, password):
+                self.req("PATCH", f"/users/{uid}", {"user": {"password": password}})
             return uid
         body = {"user": {"name": name, "password": password, "domain_id": "default", "default_project_id": project_id}}
         return str(self.req("POST", "/users", body)["user"]["id"])
+
+    def authenticates(self, user_id: str, password: str) -> bool:
+        """Whether the user's password is ``password`` (an unscoped token is issued for it)."""
+        identity = {"methods": ["password"], "password": {"user": {"id": user_id, "password": password}}}
+        return http("POST", self.url + "/auth/tokens", {"auth": {"identity": identity}}).status == 201
 
     def grant(self, project_id: str, user_id: str, role_id: str) -> None:
         self.req("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
