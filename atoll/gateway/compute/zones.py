@@ -54,6 +54,8 @@ def routes(gw: Gateway) -> list[Route]:
 
     async def detail(request: GatewayRequest) -> Reply:
         zones = (await gw.pods()).azs()
+        if not any(p.is_up and p.has(COMPUTE.name) for members in zones.values() for p in members):
+            return await summary(request)  # every zone unavailable, and no host to show
         asked = await ask_up_pods(gw, request, timeout=gw.list_timeout)
         if asked.refusal is not None:
             return asked.refusal  # the pod refused the caller (403): so does Atoll

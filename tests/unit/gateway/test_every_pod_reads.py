@@ -12,6 +12,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from atoll.pods.client import PodResponse
 from atoll.pods.errors import NotJson
+from atoll.types import PodStatus
 from tests.conftest import ADMIN, MEMBER
 from tests.unit.gateway.conftest import Bed
 from tests.unit.gateway.test_usage import limits
@@ -124,3 +125,16 @@ def test_a_pod_answer_that_is_not_json_is_a_bad_gateway_and_a_value_error() -> N
         502,
         "A pod answered 200 with a body that is not JSON. Try again later.",
     )
+
+
+async def test_the_detailed_zones_with_every_pod_down_are_all_unavailable_not_a_503(bed: Bed) -> None:
+    for pod in ("Pod1", "Pod2"):
+        await bed.set_status(pod, PodStatus.DOWN)
+    answer = await bed.http.get(f"{BASE}/os-availability-zone/detail", headers=ADMIN)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "availabilityZoneInfo": [
+            {"zoneName": "az1", "zoneState": {"available": False}, "hosts": None},
+            {"zoneName": "az2", "zoneState": {"available": False}, "hosts": None},
+        ]
+    }
