@@ -183,12 +183,43 @@ def concatenated(gw: Gateway, key: str, adjust: Adjust = _unchanged) -> Callable
 
 
 def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
-    """A handler of a call on an item without a routing: the first up pod that does not answer 404
-    (its answer, adjusted), else the last pod's 404."""
+    """A handler of a call on an item without a routing: the first up pod (in pod order) that does
+    not answer 404, its answer adjusted; else a pod's 404.
+
+    A read is asked of every up pod at once, so it costs one round trip whatever the number of
+    pods; a pod that does not answer it or answers a 5xx is passed over, and decides only when no
+    pod has the item (its error, rather than a 404 that may not be true). A write goes to one pod
+    after the other and stops at the first that knows the item: before compute microversion 2.53
+    hypervisor and service ids are each pod's own integers, so the same id may name another
+    item in a later pod."""
+
+    async def read(request: GatewayRequest, pods: list[PodInfo]) -> Reply:
+        answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
+        missing: Reply | None = None
+        failure: tuple[PodInfo, PodResponse | AtollError] | None = None
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
+                raise answer
+            if isinstance(answer, AtollError) or answer.status >= 500:
+                failure = failure or (pod, answer)
+            elif answer.status != 404:
+                return adjust(gw.forwarder.relay(request, pod, answer), pod)
+            else:
+                missing = missing or adjust(gw.forwarder.relay(request, pod, answer), pod)
+        if failure is not None:
+            failed_pod, error = failure
+            if isinstance(error, AtollError):
+                raise error
+            return gw.forwarder.relay(request, failed_pod, error)
+        assert missing is not None
+        return missing
 
     async def handle(request: GatewayRequest) -> Reply:
+        pods = await up_pods(gw, request)
+        if request.method in ("GET", "HEAD"):
+            return await read(request, pods)
         last: Reply | None = None
-        for pod in await up_pods(gw, request):
+        for pod in pods:
             response = await gw.forwarder.send(request, pod)
             last = adjust(gw.forwarder.relay(request, pod, response), pod)
             if response.status != 404:

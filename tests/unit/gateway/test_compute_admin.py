@@ -51,3 +51,29 @@ async def test_aggregates_listed_without_a_down_pod(bed: Bed) -> None:
     await bed.set_status("Pod1", PodStatus.DOWN)
     listed = await bed.http.get(f"{BASE}/os-aggregates", headers=ADMIN)
     assert [a["name"] for a in listed.json()["aggregates"]] == ["agg-zone-b"]
+
+
+async def test_an_item_by_id_is_asked_of_every_pod_at_once_and_a_failing_pod_is_passed_over(bed: Bed) -> None:
+    bed.pods["Pod1"].failing = lambda request: 500 if request.path.startswith("/v2.1/os-hypervisors/hv-") else None
+    shown = await bed.http.get(f"{BASE}/os-hypervisors/hv-zone-b", headers=ADMIN)
+    assert (shown.status_code, shown.json()["hypervisor"]["id"]) == (200, "hv-zone-b")
+    # Pod2 does not have it and Pod1 could not say: Pod1's error, not a 404 that may be wrong.
+    unknown = await bed.http.get(f"{BASE}/os-hypervisors/hv-elsewhere", headers=ADMIN)
+    assert unknown.status_code == 500
+    bed.pods["Pod1"].failing = lambda _request: None
+    for pod in ("Pod1", "Pod2"):
+        bed.pods[pod].seen.clear()
+    missing = await bed.http.get(f"{BASE}/os-hypervisors/hv-elsewhere", headers=ADMIN)
+    assert missing.status_code == 404
+    assert [len([s for s in bed.pods[p].seen if s["path"].endswith("hv-elsewhere")]) for p in ("Pod1", "Pod2")] == [
+        1,
+        1,
+    ]
+
+
+async def test_a_write_by_id_stops_at_the_first_pod_that_knows_the_item(bed: Bed) -> None:
+    for pod in ("Pod1", "Pod2"):
+        bed.pods[pod].seen.clear()
+    updated = await bed.http.put(f"{BASE}/os-services/svc-nova", json={"status": "disabled"}, headers=ADMIN)
+    assert updated.status_code == 200
+    assert [len([s for s in bed.pods[p].seen if "/os-services/" in s["path"]]) for p in ("Pod1", "Pod2")] == [1, 0]
