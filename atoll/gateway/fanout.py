@@ -1,7 +1,7 @@
 """Calling several pods at once: writes to every pod (global resources, until the sync jobs
 take them over), reads of one up pod, a read asked of every up pod (`ask_up_pods`, whose
 answers the caller adds up or puts together, as `concatenated` does with lists), and a
-call on an item no routing places asked of each pod in turn (`first_found`)."""
+call on an item no routing places, found in the pods (`first_found`)."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@ aggregates in one list, and the hypervisor statistics summed over the pods.
 
 Nova's policy in each pod decides who may call them (admins by default): Atoll forwards
 the caller's token and relays a pod's refusal. Items have no routing: a call on one item
-(a hypervisor or a service, whose ids are UUIDs from microversion 2.53) asks the up pods
-in turn until one knows it. Aggregates are a pod's own business (their ids are per-pod
-integers); through Atoll they are listed only. A compute service's `zone` is the pod's
-Atoll AZ, as in `openstack availability zone list`; Nova's `internal` zone stays.
+(a hypervisor or a service, whose ids are UUIDs from microversion 2.53) is found by
+`first_found`: a read asks every up pod at once, a write asks them in turn until one knows
+it. Aggregates are a pod's own business (their ids are per-pod integers); through Atoll
+they are listed only. A compute service's `zone` is the pod's Atoll AZ, as in
+`openstack availability zone list`; Nova's `internal` zone stays.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Schemas and `/info` come from one up pod (every pod's Glance has the same), exce
 `/info/stores`: the pods, as the stores of `copy-image`. The metadata definitions catalog
 (`/metadefs`) is global: read from one up pod, written to every up pod; a pod that misses a write
 gets the namespace it touched copied whole by a job (`metadefs`). Tasks (Glance's older import API) run in the
-first up pod, where the image they make stays; one task is found by asking the pods in turn,
+first up pod, where the image they make stays; one task is found by asking every pod at once,
 and their list is every pod's.
 """
 

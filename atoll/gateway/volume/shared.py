@@ -6,7 +6,8 @@
   the usage of every pod added up (`usage`; as compute does until the global quota exists).
 - volume transfers (`/os-volume-transfer`, `/volume-transfers` from 3.55) and
   attachments (`/attachments`, 3.27): made in their volume's pod; their ids have no
-  routing, so a call on one asks the pods in turn until one knows it, and their lists
+  routing, so a call on one is found in the pods (`first_found`: a read asks them all at
+  once, a write one after the other until one knows it), and their lists
   are the pods' lists put together.
 - user messages (`/messages`), and for admins the services and pools of every pod
   (`/os-services`, `/scheduler-stats/get_pools`), put together the same way.
