@@ -9,7 +9,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from atoll.core import jsonfast
 from atoll.core.errors import AtollError, NotFound, ServiceUnavailable
@@ -29,6 +29,27 @@ async def up_pods(gw: Gateway, request: GatewayRequest) -> list[PodInfo]:
     if not pods:
         raise ServiceUnavailable(f"No pod with a {request.service.name} service is available now. Try again later.")
     return pods
+
+
+Answer = PodResponse | AtollError
+"""A pod's answer to a call, or the Atoll error that says why it gave none."""
+
+
+async def _ask_each(gw: Gateway, request: GatewayRequest, pods: list[PodInfo], **variant: Any) -> list[Answer]:
+    """The request (or a variant of it, `Forwarder.send`'s) sent to every pod at once: each pod's answer,
+    in pod order. Any other exception is Atoll's own, and raised."""
+    answers = await asyncio.gather(*(gw.forwarder.send(request, p, **variant) for p in pods), return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
+            raise answer
+    return cast(list[Answer], answers)  # every other exception was raised
+
+
+def _failure(gw: Gateway, request: GatewayRequest, pod: PodInfo, failure: Answer) -> Reply:
+    """A pod's failure as the answer: its 5xx relayed, or the error that says why it gave none, raised."""
+    if isinstance(failure, AtollError):
+        raise failure
+    return gw.forwarder.relay(request, pod, failure)
 
 
 async def one_pod(gw: Gateway, request: GatewayRequest) -> Reply:
@@ -67,9 +88,7 @@ async def every_pod_missed(gw: Gateway, request: GatewayRequest, body: bytes | N
     if response.status < 300:
         missed = list(down)
         if others:
-            results = await asyncio.gather(
-                *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
-            )
+            results = await _ask_each(gw, request, others, body=body)
             _log_failures(request, others, results)
             missed += [p for p, r in zip(others, results, strict=True) if failed(r)]
     return Written(gw.forwarder.relay(request, first, response), response, first, missed)
@@ -81,13 +100,11 @@ def failed(result: object) -> bool:
     return not isinstance(result, PodResponse) or result.status >= 500
 
 
-def _log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequence[object]) -> None:
+def _log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequence[Answer]) -> None:
     for pod, result in zip(pods, results, strict=True):
         if isinstance(result, AtollError):
             LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, result.message)
-        elif isinstance(result, BaseException):
-            raise result
-        elif isinstance(result, PodResponse) and result.status >= 300:
+        elif result.status >= 300:
             LOG.warning("%s %s: pod %s answered %s", request.method, request.path, pod.name, result.status)
 
 
@@ -107,7 +124,7 @@ class Asked:
     and its document."""
     refusal: Reply | None
     """The first pod's refusal of the caller (another 2xx-4xx answer), relayed: the answer to the read."""
-    unavailable: list[tuple[PodInfo, PodResponse | AtollError]]
+    unavailable: list[tuple[PodInfo, Answer]]
     """The pods that did not answer, answered a 5xx, or answered 200 with something that is not a
     JSON object (a proxy's error page): what they would add is left out."""
 
@@ -122,24 +139,20 @@ class Asked:
         """The answer when no pod answered: the first unavailable pod's 5xx relayed, or its error raised."""
         assert self.unavailable, "a pod answered"
         pod, failure = self.unavailable[0]
-        if isinstance(failure, AtollError):
-            raise failure
-        if failure.status < 500:  # a 200 that is not a JSON object: Atoll cannot say what the pod meant
+        if isinstance(failure, PodResponse) and failure.status < 500:  # a 200 that is not a JSON object
             raise NotJson(f"A pod answered {failure.status} with a body that is not a JSON object. Try again later.")
-        return gw.forwarder.relay(request, pod, failure)
+        return _failure(gw, request, pod, failure)
 
 
 async def ask_up_pods(gw: Gateway, request: GatewayRequest, *, adjust: Adjust = _unchanged, **variant: Any) -> Asked:
     """The request (or a variant of it, `Forwarder.send`'s: another path, a timeout...) sent to every
     up pod at once, each answer relayed, adjusted and read as JSON."""
     pods = await up_pods(gw, request)
-    answers = await asyncio.gather(*(gw.forwarder.send(request, p, **variant) for p in pods), return_exceptions=True)
+    answers = await _ask_each(gw, request, pods, **variant)
     documents: list[tuple[PodInfo, Reply, dict[str, Any]]] = []
     refusal: Reply | None = None
-    unavailable: list[tuple[PodInfo, PodResponse | AtollError]] = []
+    unavailable: list[tuple[PodInfo, Answer]] = []
     for pod, answer in zip(pods, answers, strict=True):
-        if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
-            raise answer
         if isinstance(answer, AtollError) or answer.status >= 500:
             LOG.warning("%s %s: pod %s left out: %s", request.method, request.path, pod.name, _why(answer))
             unavailable.append((pod, answer))
@@ -160,7 +173,7 @@ async def ask_up_pods(gw: Gateway, request: GatewayRequest, *, adjust: Adjust = 
     return Asked(documents, refusal, unavailable)
 
 
-def _why(answer: PodResponse | AtollError) -> str:
+def _why(answer: Answer) -> str:
     return answer.message if isinstance(answer, AtollError) else f"answered {answer.status}"
 
 
@@ -194,12 +207,9 @@ def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRe
     item in a later pod."""
 
     async def read(request: GatewayRequest, pods: list[PodInfo]) -> Reply:
-        answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
         missing: Reply | None = None
-        failure: tuple[PodInfo, PodResponse | AtollError] | None = None
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
-                raise answer
+        failure: tuple[PodInfo, Answer] | None = None
+        for pod, answer in zip(pods, await _ask_each(gw, request, pods), strict=True):
             if isinstance(answer, AtollError) or answer.status >= 500:
                 failure = failure or (pod, answer)
             elif answer.status != 404:
@@ -207,10 +217,7 @@ def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRe
             else:
                 missing = missing or adjust(gw.forwarder.relay(request, pod, answer), pod)
         if failure is not None:
-            failed_pod, error = failure
-            if isinstance(error, AtollError):
-                raise error
-            return gw.forwarder.relay(request, failed_pod, error)
+            return _failure(gw, request, *failure)
         assert missing is not None
         return missing
 
@@ -238,12 +245,9 @@ def first_accepting(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[Gatew
 
     async def handle(request: GatewayRequest) -> Reply:
         pods = await up_pods(gw, request)
-        answers = await asyncio.gather(*(gw.forwarder.send(request, p) for p in pods), return_exceptions=True)
         replies = []
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, BaseException):
-                if not isinstance(answer, AtollError):
-                    raise answer
+        for pod, answer in zip(pods, await _ask_each(gw, request, pods), strict=True):
+            if isinstance(answer, AtollError):
                 continue
             reply = adjust(gw.forwarder.relay(request, pod, answer), pod)
             if answer.status < 300:

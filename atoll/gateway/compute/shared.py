@@ -16,13 +16,12 @@ import uuid
 
 from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, every_pod_missed, one_pod, up_pods
+from atoll.gateway.fanout import concatenated, every_pod, every_pod_missed, failed, one_pod, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline
 from atoll.gateway.router import Route
 from atoll.gateway.usage import summed_usage
-from atoll.pods.client import PodResponse
 from atoll.resources.compute import SERVER_GROUP
 from atoll.types import ResourceType
 
@@ -75,9 +74,9 @@ def routes(gw: Gateway) -> list[Route]:
             *(gw.forwarder.send(request, pod, json_body={"keypair": wanted}) for pod in others),
             return_exceptions=True,
         )
-        failed = [p for p, r in zip(others, results, strict=True) if not isinstance(r, PodResponse) or r.status >= 500]
+        missed = [p for p, r in zip(others, results, strict=True) if failed(r)]
         user = wanted.get("user_id") if isinstance(wanted.get("user_id"), str) else None
-        await catch_up(gw, request, "keypair", str(keypair.get("name")), first, down + failed, user_id=user)
+        await catch_up(gw, request, "keypair", str(keypair.get("name")), first, down + missed, user_id=user)
         return gw.forwarder.relay(request, first, response)
 
     async def delete_keypair(request: GatewayRequest) -> Reply:
