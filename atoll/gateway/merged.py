@@ -45,11 +45,9 @@ from atoll.types import ServiceType
 
 LOG = logging.getLogger(__name__)
 
-Keep = Callable[[GatewayRequest, PodInfo, list[Any], Sequence[tuple[str, str]]], Awaitable[list[Any]]]
-"""Which of a pod's listed items to show (the rest another pod shows): `keep(request, pod, items, filters)`."""
-
-MAX_SKIPPED_PAGES = 10
-"""Pages of a pod's list `keep` may drop whole before the pod is left out of this page."""
+Listed = Callable[[GatewayRequest, PodInfo, list[str], Sequence[tuple[str, str]]], Awaitable[set[str]]]
+"""Which of `ids` a pod lists to the caller with the list's filters: `listed(request, pod, ids, filters)`
+(for resources copied between pods under one id: a later pod's copy is passed over, `Pager.copies`)."""
 
 BRIEF = ("id", "name", "links")
 """What an item of a brief list shows (Nova's `GET /servers`, Cinder's `GET /volumes` and `/backups`)."""
@@ -77,7 +75,7 @@ class MergedList:
         *,
         brief: tuple[str, ...] = (),
         az_filter: bool = False,
-        keep: Keep | None = None,
+        copies: Listed | None = None,
     ) -> None:
         self.gw = gw
         self.resource = resource
@@ -87,7 +85,7 @@ class MergedList:
         self.az_filter = az_filter
         """`availability_zone=<Atoll AZ>` asks only that AZ's pods, each by its own AZ name."""
         self.collection = collection_for(resource)
-        self.keep = keep
+        self.copies = copies
 
     async def __call__(self, request: GatewayRequest) -> Reply:
         version = request.microversion
@@ -110,12 +108,14 @@ class MergedList:
 
         async def fetch(pod: str, query: PodQuery) -> PodAnswer:
             params = [*filters[pod], *query.params()]
-            answer = await self._fetch(asking, pods[pod], params, query.marker)
-            if self.keep is None:
-                return answer
-            return await self._kept(asking, pods[pod], filters[pod], query, answer)
+            return await self._fetch(asking, pods[pod], params, query.marker)
 
-        pager = Pager(fetch, timeout=asking.timeout, pod_max_limit=int(self.gw.conf.api.max_limit))
+        async def lists(pod: str, ids: list[str]) -> set[str]:
+            assert self.copies is not None
+            return await self.copies(request, pods[pod], ids, filters[pod])
+
+        copies = None if self.copies is None else lists
+        pager = Pager(fetch, timeout=asking.timeout, pod_max_limit=int(self.gw.conf.api.max_limit), copies=copies)
         hot = await self._hot(request, pods)
         try:
             page = await pager.page(list(pods), listed.spec, listed.offset + listed.limit, marker, hot)
@@ -207,21 +207,6 @@ class MergedList:
         if self.zones is not None:
             self.zones.items(items, pod.az_name)
         return PodAnswer(items, more)
-
-    async def _kept(
-        self, asking: _Asking, pod: PodInfo, filters: Sequence[tuple[str, str]], query: PodQuery, answer: PodAnswer
-    ) -> PodAnswer:
-        """The pod's items `keep` keeps; when it drops a whole page and the pod has more, the pod's
-        next page, so that an empty answer still means the pod has nothing more to show."""
-        assert self.keep is not None
-        for _ in range(MAX_SKIPPED_PAGES):
-            kept = await self.keep(asking.request, pod, list(answer.items), filters)
-            if kept or not answer.more or not answer.items:
-                return PodAnswer(kept, answer.more)
-            after = self.collection.item_id(answer.items[-1])
-            params = [*filters, *PodQuery(query.spec, query.limit, after).params()]
-            answer = await self._fetch(asking, pod, params, after)
-        raise PodUnavailable(f"listed only {self.collection.name} other pods show in {MAX_SKIPPED_PAGES} pages")
 
     def _items(self, reply: Reply, single: bool) -> list[dict[str, Any]]:
         assert isinstance(reply.body, bytes)

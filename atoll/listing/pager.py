@@ -32,13 +32,28 @@ there instead of starting over.
 A pod that fails keeps its position: its items come on later pages (merged
 in order within each page, though they sort before what was already shown)
 instead of being lost. The page says which pods were partial and why.
+
+Copies (`Pager.copies`, for Glance's images: one image, the same id, in
+several pods, each copy with its own `created_at`, so copies sort apart). An
+item is shown from the first pod, in the order the pods are given, that lists
+it; a later pod's copy is passed over. Only the items a page would show are
+looked at: an item is known to be a copy when an earlier pod's answer holds
+its id, otherwise each earlier pod is asked once per round which of the
+page's ids it lists (`Lists`). So a page costs at most one question per pod
+and round, not one per pair of pods. Then the page is merged again without
+the copies, which may need more items (a follow-up) and more questions; after
+`max_copy_rounds` rounds the page stops before the first item not yet asked
+about. Each pod's position moves past the copies it passed over, so every
+page makes progress: a pod whose whole answer was copies, when the page can
+go back to it no more, is left out of the page (partial) with its position
+past them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping, Sequence
 from itertools import repeat
 
 from atoll.listing import sizing
@@ -74,6 +89,10 @@ class PodAnswer:
 
 Fetch = Callable[[str, PodQuery], Awaitable[PodAnswer]]
 """``fetch(pod, query)``: list from one pod, raising `PodUnavailable` or `MarkerNotFound` as they apply."""
+
+Lists = Callable[[str, list[str]], Awaitable[Iterable[str]]]
+"""``lists(pod, ids)``: which of `ids` the pod lists with the list's filters (none when it cannot tell:
+its copies are shown, a duplicate rather than a hole)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +130,14 @@ class Pager:
     """``first_ask(limit, pods)``: how many items to ask each pod for first (at most `limit` + 1 is used)."""
     max_follow_ups: int = 3
     """Rounds of asking pods whose items the page used up for more, before the page stops early instead."""
+    copies: Lists | None = None
+    """With it, one item per id across the pods: a later pod's copy of an earlier pod's item is passed over."""
+    max_copy_rounds: int = 8
+    """Rounds of asking pods which of the page's items they list, before the page stops before the first
+    item not asked about."""
+    copies_ahead: int = 40
+    """Items looked at in one round, the page's and those that would follow them (a pod is asked about
+    at most this many ids at once)."""
 
     async def page(
         self,
@@ -137,8 +164,10 @@ class Pager:
         partial = dict(answers.failed)
         results = dict(answers.results)
         partial |= {pod: result.stalled for pod, result in results.items() if result.stalled}
-        merged = await self._merge(live, spec, key, limit, results, partial)
-        following = _advance(spec, marker, pods, results, merged)
+        copies = None if self.copies is None else _Copies(self.copies, list(pods), spec.collection.item_id)
+        merged = await self._merge(live, spec, key, limit, results, partial, copies)
+        beyond = {} if copies is None else {pod: spec.values(item) for pod, item in copies.beyond.items()}
+        following = _advance(spec, marker, pods, results, merged, beyond)
         entries = merged.entries[::-1] if spec.reverse else merged.entries
         return Page(entries, following, {pod: partial[pod] for pod in live if pod in partial})
 
@@ -150,22 +179,35 @@ class Pager:
         limit: int,
         results: dict[str, _PodResult],
         partial: dict[str, str],
+        copies: _Copies | None = None,
     ) -> Merged:
-        """The page, after asking the pods it would use up for more (`results` and `partial` updated).
+        """The page, after asking the pods it would use up for more (`results` and `partial` updated),
+        and, with `copies`, without the copies of earlier pods' items (its `taken` counts them).
 
         Every follow-up round of a page shares one `timeout` (so a page takes at most twice it): a
         pod that does not answer within what is left is left out of the page like one that failed,
         and once it has run out the page stops early, as after `max_follow_ups` rounds."""
         clock = asyncio.get_running_loop().time
         deadline = clock() + self.timeout
-        for _ in range(self.max_follow_ups):
+        follow_ups = copy_rounds = 0
+        while True:
             runs = _runs(live, results)
-            merged, wanted = wanting(runs, limit, key, collapse=self.collapse)
+            merged, wanted = wanting(copies.shown(runs) if copies else runs, limit, key, collapse=self.collapse)
+            if copies is not None and copy_rounds < self.max_copy_rounds and copies.unsettled(merged.entries):
+                copy_rounds += 1
+                left = deadline - clock()
+                ahead = max(limit, self.copies_ahead)
+                candidates = merge([Run(r.pod, r.items, False) for r in copies.shown(runs)], ahead, key)
+                if left > 0 and await copies.settle(candidates.entries, runs, left):
+                    continue  # the page lost copies: merged again, it may want more items
             if not wanted:
-                return merged
+                if copies is None:
+                    return merged
+                break
             left = deadline - clock()
-            if left <= 0:
+            if follow_ups >= self.max_follow_ups or left <= 0:
                 break  # the page stops early, before the first item it cannot be sure of
+            follow_ups += 1
             follow = {run.pod: run for run in runs if run.pod in wanted}
             answers = await self._follow_up(spec, follow, wanted, left)
             for pod, why in answers.failed.items():
@@ -173,7 +215,10 @@ class Pager:
                 partial[pod] = why
             for pod, run in answers.results.items():
                 results[pod] = dataclasses.replace(results[pod], run=run)
-        return merge(_runs(live, results), limit, key, collapse=self.collapse)
+        runs = _runs(live, results)
+        if copies is None:
+            return merge(runs, limit, key, collapse=self.collapse)
+        return copies.final(runs, limit, key, self.collapse, partial)
 
     async def _follow_up(
         self, spec: SortSpec, runs: Mapping[str, Run], wanted: Mapping[str, int], timeout: float
@@ -228,6 +273,105 @@ class Pager:
             return _PodResult(Run(pod, items, more), after)
 
 
+class _Copies:
+    """One page's copies: which of its pods' items an earlier pod lists too (see the module's doc)."""
+
+    def __init__(self, lists: Lists, pods: list[str], item_id: Callable[[Item], str]) -> None:
+        self.lists = lists
+        self.earlier = {pod: pods[:index] for index, pod in enumerate(pods)}
+        self.item_id = item_id
+        self.known: dict[str, set[str]] = {pod: set() for pod in pods}
+        """Ids each pod is known to list: from its answers, and from what it was asked."""
+        self.asked: dict[str, set[str]] = {pod: set() for pod in pods}
+        self.settled: set[tuple[str, str]] = set()
+        """(pod, id) of the items looked at: shown, or `hidden`."""
+        self.hidden: set[tuple[str, str]] = set()
+        self.beyond: dict[str, Item] = {}
+        """Pods whose position `final` moved past copies after their last shown item: the last copy passed."""
+
+    def unsettled(self, entries: Sequence[Entry]) -> bool:
+        return any((entry.pod, self.item_id(entry.item)) not in self.settled for entry in entries)
+
+    async def settle(self, entries: Sequence[Entry], runs: Sequence[Run], timeout: float) -> bool:
+        """Look at the entries not looked at yet (asking earlier pods at once, each once); True when
+        any item is now hidden. Copies the pods' answers show (an id in two runs) are hidden first,
+        without asking."""
+        before = len(self.hidden)
+        holder: dict[str, str] = {}
+        for run in runs:  # in the pods' order
+            known = self.known[run.pod]
+            for item in run.items:
+                id_ = self.item_id(item)
+                known.add(id_)
+                if holder.setdefault(id_, run.pod) != run.pod:
+                    self.hidden.add((run.pod, id_))
+                    self.settled.add((run.pod, id_))
+        pending = [(pod, self.item_id(entry.item)) for entry in entries for pod in entry.pods]
+        pending = [seen for seen in pending if seen not in self.settled]
+        questions: dict[str, list[str]] = {}
+        for pod, id_ in pending:
+            earlier = self.earlier.get(pod, [])
+            if any(id_ in self.known[other] for other in earlier):
+                continue
+            for other in earlier:
+                if id_ not in self.asked[other]:
+                    self.asked[other].add(id_)
+                    questions.setdefault(other, []).append(id_)
+
+        async def ask(pod: str) -> Iterable[str]:
+            return await self.lists(pod, questions[pod])
+
+        answers = await fan_out(list(questions), ask, timeout)  # one that cannot tell lists none of them
+        for pod, listed in answers.results.items():
+            self.known[pod].update(set(listed).intersection(questions[pod]))
+        self.hidden |= {
+            (pod, id_) for pod, id_ in pending if any(id_ in self.known[o] for o in self.earlier.get(pod, []))
+        }
+        self.settled.update(pending)
+        return len(self.hidden) > before
+
+    def shown(self, runs: Sequence[Run]) -> list[Run]:
+        """The runs without the hidden copies."""
+        if not self.hidden:
+            return list(runs)
+        hidden, item_id = self.hidden, self.item_id
+        return [Run(run.pod, [i for i in run.items if (run.pod, item_id(i)) not in hidden], run.more) for run in runs]
+
+    def final(
+        self, runs: Sequence[Run], limit: int, key: Callable[[Item], Key], collapse: bool, partial: dict[str, str]
+    ) -> Merged:
+        """The page of the runs without their copies, up to its first item not looked at; `taken`
+        counts each run's items, the copies it passed over included."""
+        shown = self.shown(runs)
+        stuck = {run.pod for run in shown if run.more and not run.items}
+        for pod in stuck:  # every item it gave is a copy, and its next could sort first: its rest comes later
+            partial[pod] = "listed only copies of items earlier pods show; its next items come on later pages"
+        kept = [run for run in shown if run.pod not in stuck]
+        merged = merge(kept, limit, key, collapse=collapse)
+        looked = 0
+        for entry in merged.entries:
+            if (entry.pod, self.item_id(entry.item)) not in self.settled:
+                break
+            looked += 1
+        if looked < len(merged.entries):
+            merged = merge(kept, looked, key, collapse=collapse)
+        return dataclasses.replace(
+            merged, taken={run.pod: self._taken(run, merged.taken.get(run.pod, 0)) for run in runs}
+        )
+
+    def _taken(self, run: Run, shown: int) -> int:
+        """How many of the run's items come up to its `shown`-th shown item and the copies right after it."""
+        taken = 0
+        for item in run.items:
+            hidden = (run.pod, self.item_id(item)) in self.hidden
+            if not hidden:
+                if not shown:
+                    break
+                shown -= 1
+            taken += 1
+        return taken
+
+
 def _checked(spec: SortSpec, answer: PodAnswer, size: int) -> tuple[list[Item], bool]:
     """The answer's items (at most `size`: a pod may ignore the limit) and whether more follow them."""
     items = list(answer.items)
@@ -269,9 +413,15 @@ def _passed(items: Sequence[Item], key: Callable[[Item], Key], bound: Key) -> in
 
 
 def _advance(
-    spec: SortSpec, marker: Marker, pods: Sequence[str], results: Mapping[str, _PodResult], merged: Merged
+    spec: SortSpec,
+    marker: Marker,
+    pods: Sequence[str],
+    results: Mapping[str, _PodResult],
+    merged: Merged,
+    beyond: Mapping[str, Values] | None = None,
 ) -> Marker | None:
-    """The marker after this page: each pod's new position, and the new high mark."""
+    """The marker after this page: each pod's new position, and the new high mark. A pod in `beyond`
+    passed over copies up to those values, which may sort after the page's last item."""
     high = marker.high
     if merged.entries:
         last = spec.values(merged.entries[-1].item)
@@ -296,6 +446,8 @@ def _advance(
                 continue
             if run is not None and merged.entries:
                 bound = _highest(spec, bound, spec.values(merged.entries[-1].item))
+            if beyond and pod in beyond:
+                bound = _highest(spec, bound, beyond[pod])
         positions[pod] = _position(spec, after, bound, high, seeking and after is not None)
     if all(position.exhausted for position in positions.values()):
         return None

@@ -3,10 +3,11 @@
 The pods' lists are merged by `MergedList` (Glance's sort, limit, marker, `first`/`next`).
 Copies of one image sort apart (each pod's `created_at` is the time of its copy), so the
 merge alone would show an image once per pod: an image is shown from the first pod, in the
-pods' order, that lists it to the caller with the same filters. For the items of a later
-pod, the earlier pods are asked (`id=in:...` with the caller's token and filters) which of
-them they list; those are dropped here. A pod that does not answer that question keeps
-its items (a duplicate rather than a hole).
+pods' order, that lists it to the caller with the same filters (`Pager.copies`). For the
+items a page would show, each earlier pod is asked once (`id=in:...` with the caller's token
+and filters) which of them it lists, unless its own answer already holds them: one question
+per pod and page, not one per pair of pods. A pod that does not answer that question does
+not hide anything (a duplicate rather than a hole).
 
 A plain image id as `marker` (what glanceclient and the CLI send) is found in the pods and
 the list goes on strictly after it in every pod.
@@ -32,18 +33,12 @@ BATCH = 40
 
 
 def image_list(gw: Gateway) -> MergedList:
-    async def keep(
-        request: GatewayRequest, pod: PodInfo, items: list[Any], filters: Sequence[tuple[str, str]]
-    ) -> list[Any]:
-        earlier = await _earlier_pods(gw, pod)
-        if not earlier or not items:
-            return items
-        ids = [str(item.get("id")) for item in items]
-        shown = await asyncio.gather(*(_listed(gw, request, p, ids, filters) for p in earlier))
-        elsewhere = set().union(*shown)
-        return [item for item in items if item.get("id") not in elsewhere]
+    async def listed(
+        request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
+    ) -> set[str]:
+        return await _listed(gw, request, pod, ids, filters) if pod.is_up else set()
 
-    return ImageList(gw, IMAGE, keep=keep)
+    return ImageList(gw, IMAGE, copies=listed)
 
 
 class ImageList(MergedList):
@@ -60,12 +55,6 @@ class ImageList(MergedList):
         # created_at), so those pods are sought by the shown copy's values, and `keep` drops theirs.
         first = copies.found[0]
         return Marker.after_item(spec, first.image, {first.pod.name: text})
-
-
-async def _earlier_pods(gw: Gateway, pod: PodInfo) -> list[PodInfo]:
-    pods = [p for p in (await gw.pods()).bottoms if p.has("image")]
-    index = next((i for i, p in enumerate(pods) if p.pod_id == pod.pod_id), 0)
-    return [p for p in pods[:index] if p.is_up]
 
 
 async def _listed(
