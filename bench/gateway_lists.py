@@ -12,12 +12,18 @@ against the stub Keystone (cached) and forwards it. Round by round, interleaved,
              the floor (what the pods and this machine's CPUs cost, Atoll aside)
 
 and prints medians, each over the 1-pod median (target: atoll at 100 pods under 1.2x atoll
-at 1 pod), and atoll over direct at each N. Every answer is checked: a full page, no
-`Atoll-Partial-Pods`. The stub pods share this machine's CPUs with Atoll, so the many-pod
-figures include the stubs' own work of serving N lists. Not a test.
+at 1 pod), and atoll over direct at each N, and how many requests the pods received per
+Atoll list. Every answer is checked: a full page, no `Atoll-Partial-Pods`. The stub pods
+share this machine's CPUs with Atoll, so the many-pod figures include the stubs' own work of
+serving N lists. Not a test.
+
+With --images, the list is Glance's `GET /image/v2/images?limit=L` instead, over
+--images-per-pod private images of the demo project in each pod and the one public image every
+pod holds under the same id (a copy, shown once: each pod before the one showing an item is
+asked which of the page's ids it lists).
 
     .venv/bin/python bench/gateway_lists.py [--pods 1,2,10,100] [--rounds 7] [--latency-ms 20]
-        [--servers-per-pod 20] [--limit 20]
+        [--servers-per-pod 20] [--limit 20] [--images [--images-per-pod 20]]
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import pathlib
 import statistics
@@ -35,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import httpx
 import psutil
 import uvloop
 
@@ -48,21 +56,39 @@ QUIET_ENGINE = {"health_interval": 3600.0, "discovery_interval": 3600.0, "probe_
 """The engines stay out of the measurement: the API discovers and probes each pod it registers."""
 
 
-async def atoll_list(http: aiohttp.ClientSession, url: str, expected: int) -> None:
+@dataclasses.dataclass(frozen=True)
+class Listed:
+    """What is listed: the collection, Atoll's path, the pods' service and path, items per pod."""
+
+    name: str
+    atoll_path: str
+    service: str
+    pod_path: str
+    per_pod: int
+    shared: int = 0
+    """Items every pod holds under the same ids (shown once through Atoll)."""
+
+    def through_atoll(self, limit: int, pods: int) -> int:
+        return min(limit, pods * (self.per_pod - self.shared) + self.shared)
+
+
+async def atoll_list(http: aiohttp.ClientSession, url: str, key: str, expected: int) -> None:
     async with http.get(url) as response:
         document = await response.json()
         assert response.status == 200, (response.status, document)
         partial = response.headers.get("Atoll-Partial-Pods")
         assert partial is None, f"pods left out: {partial}"
-        assert len(document["servers"]) == expected, len(document["servers"])
+        ids = [item["id"] for item in document[key]]
+        assert len(ids) == expected, len(ids)
+        assert len(set(ids)) == len(ids), "an item shown twice"
 
 
-async def direct_lists(http: aiohttp.ClientSession, urls: list[str], per_pod: int) -> None:
+async def direct_lists(http: aiohttp.ClientSession, urls: list[str], key: str, per_pod: int) -> None:
     async def one(url: str) -> int:
         async with http.get(url) as response:
             document = await response.json()
             assert response.status == 200, (response.status, document)
-            return len(document["servers"])
+            return len(document[key])
 
     counts = await asyncio.gather(*(one(url) for url in urls))
     assert all(count == per_pod for count in counts), counts
@@ -73,14 +99,22 @@ def cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def pod_requests(info: dict[str, Any]) -> int:
+    """Requests every stub pod has received so far (the stub cloud's control API)."""
+    described = httpx.get(info["control_url"], timeout=30).json()
+    return sum(pod["requests"] for pod in described["pods"].values())
+
+
 async def measure(
-    info: dict[str, Any], atolls: dict[int, AtollOnStubs], rounds: int, limit: int, per_pod: int, stub_pid: int
+    info: dict[str, Any], atolls: dict[int, AtollOnStubs], rounds: int, limit: int, listed: Listed, stub_pid: int
 ) -> dict[str, dict[int, list[float]]]:
     demo = token(info["auth_url"], info["credentials"]["demo"])
-    compute = [info["pods"][name]["endpoints"]["compute"] for name in info["pod_regions"]]
-    pod_query = f"/servers/detail?limit={min(limit, per_pod)}"
+    bases = [info["pods"][name]["endpoints"][listed.service] for name in info["pod_regions"]]
+    per_pod = listed.per_pod
+    pod_query = f"{listed.pod_path}?limit={min(limit, per_pod)}"
     samples: dict[str, dict[int, list[float]]] = {
-        kind: {} for kind in ("atoll", "direct", "atoll-api cpu", "atoll stub cpu", "direct stub cpu")
+        kind: {}
+        for kind in ("atoll", "direct", "atoll-api cpu", "atoll stub cpu", "direct stub cpu", "atoll pod calls")
     }
     stub = psutil.Process(stub_pid)
     apis = {n: psutil.Process(atoll.procs[0].pid) for n, atoll in atolls.items()}
@@ -88,19 +122,23 @@ async def measure(
     async with aiohttp.ClientSession(connector=connector, headers={"X-Auth-Token": demo}) as http:
         works: dict[int, dict[str, Callable[[], Awaitable[None]]]] = {}
         for n, atoll in atolls.items():
-            url = f"{atoll.url}/compute/v2.1/servers/detail?limit={limit}"
-            urls = [base + pod_query for base in compute[:n]]
+            url = f"{atoll.url}{listed.atoll_path}?limit={limit}"
+            urls = [base + pod_query for base in bases[:n]]
             works[n] = {
-                "atoll": functools.partial(atoll_list, http, url, min(limit, n * per_pod)),
-                "direct": functools.partial(direct_lists, http, urls, min(limit, per_pod)),
+                "atoll": functools.partial(atoll_list, http, url, listed.name, listed.through_atoll(limit, n)),
+                "direct": functools.partial(direct_lists, http, urls, listed.name, min(limit, per_pod)),
             }
         for round_ in range(rounds + 1):  # the first round warms up: tokens validated, connections open
             for n, work in works.items():
                 for kind, call in work.items():
+                    requests_before = await asyncio.to_thread(pod_requests, info) if kind == "atoll" else 0
                     stub_before, api_before = cpu(stub), cpu(apis[n])
                     start = time.perf_counter()
                     await call()
                     took = time.perf_counter() - start
+                    if round_ and kind == "atoll":
+                        calls = await asyncio.to_thread(pod_requests, info) - requests_before
+                        samples["atoll pod calls"].setdefault(n, []).append(calls)
                     if round_:
                         samples[kind].setdefault(n, []).append(took)
                         samples[f"{kind} stub cpu"].setdefault(n, []).append(cpu(stub) - stub_before)
@@ -113,10 +151,12 @@ async def measure(
 def report(samples: dict[str, dict[int, list[float]]], args: argparse.Namespace) -> None:
     counts = sorted(samples["atoll"])
     medians = {kind: {n: statistics.median(s) for n, s in by_n.items()} for kind, by_n in samples.items()}
-    print(
-        f"\nGET /servers/detail?limit={args.limit}: {args.servers_per_pod} servers per pod, pods answering after "
-        f"{args.latency_ms:g} ms; median of {args.rounds} rounds, interleaved"
+    what = (
+        f"GET /image/v2/images?limit={args.limit}: {args.images_per_pod} images per pod and one in every pod"
+        if args.images
+        else f"GET /servers/detail?limit={args.limit}: {args.servers_per_pod} servers per pod"
     )
+    print(f"\n{what}, pods answering after {args.latency_ms:g} ms; median of {args.rounds} rounds, interleaved")
     print(f"  {'':<28}" + "".join(f"{str(n) + ' pods':>12}" for n in counts))
     for kind in ("atoll", "direct"):
         print(f"  {kind + ' (ms)':<28}" + "".join(f"{medians[kind][n] * 1000:>12.1f}" for n in counts))
@@ -134,6 +174,8 @@ def report(samples: dict[str, dict[int, list[float]]], args: argparse.Namespace)
         ("direct stub cpu", "stub pods CPU, direct (ms)"),
     ):
         print(f"  {label:<28}" + "".join(f"{means[kind][n] * 1000:>12.1f}" for n in counts))
+    label = "pod requests per atoll list"
+    print(f"  {label:<28}" + "".join(f"{means['atoll pod calls'][n]:>12.1f}" for n in counts))
     top = counts[-1]
     ratio = medians["atoll"][top] / medians["atoll"][counts[0]]
     verdict = "met" if ratio < 1.2 else "NOT met"
@@ -147,10 +189,17 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="each pod's delay before answering")
     parser.add_argument("--servers-per-pod", type=int, default=20)
     parser.add_argument("--limit", type=int, default=20, help="the page size asked of Atoll")
+    parser.add_argument("--images", action="store_true", help="list Glance's images instead of servers")
+    parser.add_argument("--images-per-pod", type=int, default=20)
     args = parser.parse_args()
     counts = sorted({int(n) for n in args.pods.split(",")})
     stub_args = ["--pods", str(counts[-1]), "--latency-ms", f"{args.latency_ms:g}"]
-    stub_args += ["--servers-per-pod", str(args.servers_per_pod)]
+    if args.images:
+        stub_args += ["--images-per-pod", str(args.images_per_pod)]
+        listed = Listed("images", "/image/v2/images", "image", "/v2/images", args.images_per_pod + 1, shared=1)
+    else:
+        stub_args += ["--servers-per-pod", str(args.servers_per_pod)]
+        listed = Listed("servers", "/compute/v2.1/servers/detail", "compute", "/servers/detail", args.servers_per_pod)
     with tempfile.TemporaryDirectory() as tmp, StubProcess(stub_args) as stubs, contextlib.ExitStack() as stack:
         info = stubs.info
         atolls = {}
@@ -161,7 +210,7 @@ def main() -> None:
             atoll.register_pods()
             atoll.wait_pods("up", seconds=300)
             atolls[n] = atoll
-        samples = uvloop.run(measure(info, atolls, args.rounds, args.limit, args.servers_per_pod, stubs.pid))
+        samples = uvloop.run(measure(info, atolls, args.rounds, args.limit, listed, stubs.pid))
     report(samples, args)
 
 

@@ -164,7 +164,12 @@ class StubCloud:
             "regions": [self.config.top_region, *self.pods],
             "pod_regions": list(self.pods),
             "pods": {
-                name: {"port": pod.port, "endpoints": pod.endpoints(), "failure": _failure_text(pod.failure)}
+                name: {
+                    "port": pod.port,
+                    "endpoints": pod.endpoints(),
+                    "failure": _failure_text(pod.failure),
+                    "requests": pod.requests,
+                }
                 for name, pod in self.pods.items()
             },
             "credentials": {

@@ -120,6 +120,11 @@ def _sort_keys(request: web.Request) -> list[paging.SortKey]:
     return [paging.SortKey(k, d == "desc") for k, d in zip(keys, dirs, strict=True)]
 
 
+IN_FILTERS = frozenset({"id", "name", "status", "container_format", "disk_format"})
+"""The filters Glance reads `in:a,b` for (its db API's `_make_conditions_from_filters`; quoted values
+with commas are not needed here)."""
+
+
 def _filtered(request: web.Request, images: list[dict[str, Any]]) -> list[dict[str, Any]]:
     skip = {"limit", "marker", "sort", "sort_key", "sort_dir", "member_status"}
     for key, value in request.query.items():
@@ -127,6 +132,10 @@ def _filtered(request: web.Request, images: list[dict[str, Any]]) -> list[dict[s
             continue
         if key in ("name", "status", "visibility", "owner", "disk_format", "container_format", "id"):
             if key == "visibility" and value == "all":
+                continue
+            if key in IN_FILTERS and value.startswith("in:"):  # Glance's `in` operator: any of the values
+                wanted = set(value[3:].split(","))
+                images = [i for i in images if str(i.get(key)) in wanted]
                 continue
             images = [i for i in images if str(i.get(key)) == value]
         else:

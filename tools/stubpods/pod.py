@@ -38,6 +38,8 @@ class Pod:
             cachetools.LRUCache(maxsize=512)
         )
         """Rendered GET answers by request and data generation (see web._remembered)."""
+        self.requests = 0
+        """Requests the pod's services received (what a benchmark counts per call of Atoll's)."""
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How the pod waits out its latency; tests swap it to see the delays asked for."""
 

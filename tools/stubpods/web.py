@@ -67,6 +67,7 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.Response(status=404, text="404: Not Found")
     request[POD] = pod
     request[SERVICE] = service
+    pod.requests += 1
     request[REQUEST_ID] = f"req-{uuid.uuid4()}"
     if pod.failure is not None and pod.failure.mode == FailureMode.DOWN:
         pod.cut(request)

@@ -250,3 +250,14 @@ async def test_an_admin_creates_an_image_for_another_project_and_a_member_cannot
     assert f"You are not permitted to create images owned by &#x27;{ALT.id}&#x27;." in refused.text  # webob's HTML
     own = await demo.request("POST", "Pod1", "image", "/v2/images", json=image)
     assert (own.status_code, own.json()["owner"]) == (201, DEMO.id)
+
+
+async def test_images_filtered_by_any_of_several_ids_and_requests_counted(demo: Session) -> None:
+    everything = (await demo.get("Pod1", "image", "/v2/images")).json()["images"]
+    assert len(everything) == 3  # two private images and the public one every pod holds
+    wanted = [everything[0]["id"], everything[2]["id"], "not-an-image"]
+    before = demo.cloud.pods["Pod1"].requests
+    listed = (await demo.get("Pod1", "image", "/v2/images?id=in:" + ",".join(wanted))).json()["images"]
+    assert sorted(i["id"] for i in listed) == sorted(wanted[:2])
+    assert demo.cloud.pods["Pod1"].requests == before + 1
+    assert demo.cloud.describe()["pods"]["Pod1"]["requests"] == before + 1
