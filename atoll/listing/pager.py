@@ -355,9 +355,12 @@ class _Copies:
             looked += 1
         if looked < len(merged.entries):
             merged = merge(kept, looked, key, collapse=collapse)
-        return dataclasses.replace(
-            merged, taken={run.pod: self._taken(run, merged.taken.get(run.pod, 0)) for run in runs}
-        )
+        taken = {run.pod: self._taken(run, merged.taken.get(run.pod, 0)) for run in runs}
+        for run in runs:
+            last = run.items[taken[run.pod] - 1] if taken[run.pod] else None
+            if last is not None and (run.pod, self.item_id(last)) in self.hidden:
+                self.beyond[run.pod] = last
+        return dataclasses.replace(merged, taken=taken)
 
     def _taken(self, run: Run, shown: int) -> int:
         """How many of the run's items come up to its `shown`-th shown item and the copies right after it."""

@@ -89,14 +89,27 @@ def shown(pages: list[Page]) -> list[str]:
 
 
 @EXAMPLES
-@given(copied(), st.one_of(st.just(NEWEST_FIRST), SPECS), st.integers(1, 8), st.integers(2, 12), st.integers(1, 30))
+@given(
+    copied(),
+    st.one_of(st.just(NEWEST_FIRST), SPECS),
+    st.integers(1, 8),
+    st.integers(2, 12),
+    st.integers(1, 30),
+    st.sampled_from([(8, 40), (1, 1), (2, 3), (1, 4)]),
+)
 def test_every_item_is_shown_once_from_the_first_pod_that_has_it(
-    copies: Copies, pairs: list[tuple[str, bool]], limit: int, pod_max: int, first: int
+    copies: Copies, pairs: list[tuple[str, bool]], limit: int, pod_max: int, first: int, rounds: tuple[int, int]
 ) -> None:
     spec = spec_of(pairs)
     names = list(copies.fakes.pods)
     pager = Pager(
-        copies.fakes.fetch, timeout=5, pod_max_limit=pod_max, first_ask=lambda _l, _p: first, copies=copies.lists
+        copies.fakes.fetch,
+        timeout=5,
+        pod_max_limit=pod_max,
+        first_ask=lambda _l, _p: first,
+        copies=copies.lists,
+        max_copy_rounds=rounds[0],  # few rounds looking at few items: pages end before an item not looked at
+        copies_ahead=rounds[1],
     )
     pages = asyncio.run(walk(pager, names, spec, limit))
     order = copies.expected(spec)
