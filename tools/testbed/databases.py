@@ -17,7 +17,7 @@ from testbed import venvs
 from testbed.layout import Layout
 from testbed.util import TestbedError, say
 
-LAYOUT_SNAPSHOT = 1  # bump when what goes into a DB snapshot changes
+LAYOUT_SNAPSHOT = 2  # bump when what goes into a DB snapshot changes
 
 # Run by the Keystone venv's python when there is no client binary.
 _PYMYSQL = (

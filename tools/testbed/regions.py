@@ -134,7 +134,11 @@ def _migrate(layout: Layout, region: Region) -> None:
     cinder_conf = str(layout.confdir(region, "cinder") / "cinder.conf")
     run([str(venvs.venv_path("cinder") / "bin/cinder-manage"), "--config-file", cinder_conf, "db", "sync"], log)
     glance_conf = str(layout.confdir(region, "glance") / "glance-api.conf")
-    run([str(venvs.venv_path("glance") / "bin/glance-manage"), "--config-file", glance_conf, "db_sync"], log)
+    glance_manage = [str(venvs.venv_path("glance") / "bin/glance-manage"), "--config-file", glance_conf]
+    run([*glance_manage, "db_sync"], log)
+    # The metadata definitions Glance ships (its resource types among them), as DevStack loads them:
+    # Tempest's metadefs tests associate a namespace with the first resource type listed.
+    run([*glance_manage, "db", "load_metadefs", "--path", str(venvs.venv_path("glance") / "etc/glance/metadefs")], log)
 
 
 def start(layout: Layout, region: Region) -> None:

@@ -3,7 +3,7 @@
 Each service gets its own venv, built once per (requirement list, python
 version) and kept in a machine-wide cache so fresh clones reuse it; a test
 bed links the venvs it uses into ``<state>/venvs`` and overlays its plugins
-(``plugins/testbed_plugins``) into the Neutron and Cinder venvs.
+(``plugins/testbed_plugins``) into the Neutron, Cinder and Nova venvs.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def install(names: list[str], logdir: Path, state: Path) -> None:
                 fut.result()
                 say(f"  venv {futs[fut]} ready")
     for n in names:
-        if n in ("neutron", "cinder"):
+        if n in ("neutron", "cinder", "nova"):
             overlay_plugins(n)
     link_dir = state / "venvs"
     link_dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +132,8 @@ def overlay_plugins(venv_name: str) -> None:
     )
     write_if_changed(dist / "INSTALLER", "atoll-testbed\n")
     write_if_changed(dist / "RECORD", "")
+    if venv_name == "nova":  # Nova loads its compute driver from nova.virt only (`compute_driver = testbed_fake....`)
+        write_if_changed(site / "nova/virt/testbed_fake.py", (PLUGINS / "testbed_plugins/nova_fake.py").read_text())
 
 
 if __name__ == "__main__":  # manual use: python -m testbed.venvs NAME...
