@@ -118,6 +118,15 @@ IMAGES = Collection(
 )
 
 
+NOVA_IMAGES = Collection(
+    ServiceType.COMPUTE,
+    "images",
+    fields(("created_at", "created", T), ("id", "id", S)),
+    tiebreaker="id",
+)
+"""Nova's image API: Glance's list in Nova's shape, in Glance's default order (Nova passes no sort)."""
+
+
 def _neutron(name: str, *extra: tuple[str, str, Kind]) -> Collection:
     keys = fields(("id", "id", S), ("tenant_id", "tenant_id", S), ("project_id", "project_id", S), *extra)
     return Collection(ServiceType.NETWORK, name, keys, tiebreaker="id")
@@ -156,4 +165,4 @@ FLOATINGIPS = _neutron(
     ("status", "status", S),
 )
 
-ALL = (SERVERS, VOLUMES, SNAPSHOTS, BACKUPS, IMAGES, NETWORKS, PORTS, SUBNETS, ROUTERS, FLOATINGIPS)
+ALL = (SERVERS, VOLUMES, SNAPSHOTS, BACKUPS, IMAGES, NOVA_IMAGES, NETWORKS, PORTS, SUBNETS, ROUTERS, FLOATINGIPS)

@@ -76,7 +76,12 @@ def parse(
     service = collection.service
     first: set[str] = set()  # parameters the service reads once; repeats go on as filters
     offset = 0
-    if service is ServiceType.COMPUTE:
+    if service is ServiceType.COMPUTE and collection.name == "images":
+        # Nova's image API passes only limit and marker on to Glance, which lists newest first.
+        pairs, reverse = [("created_at", False), ("id", False)], False
+        limit, marker = _nova_limit(query, max_limit), _last(query, "marker")
+        every = {"limit", "marker"}
+    elif service is ServiceType.COMPUTE:
         pairs, reverse = _nova_sort(collection, query, microversion), False
         limit, marker = _nova_limit(query, max_limit), _last(query, "marker")
         every = {"sort_key", "sort_dir", "limit", "marker"}

@@ -149,4 +149,30 @@ QUOTA_SET = Resource(
     sub_resources=("defaults", "detail"),
 )
 
-COMPUTE_RESOURCES: tuple[Resource, ...] = (SERVER, SERVER_GROUP, FLAVOR, KEYPAIR, AVAILABILITY_ZONE, LIMITS, QUOTA_SET)
+NOVA_IMAGE = Resource(
+    name="nova_image",
+    missing="Image {id} could not be found.",  # unused: a 404 of this API is a pod's own ("Image not found.")
+    service="compute",
+    path="/images",
+    collection_key="images",
+    member_key="image",
+    placement=Placement.GLOBAL,
+    routing_type=ResourceType.IMAGE,
+    links_key="images_links",
+    detail_path="/images/detail",
+    merged=True,
+    filters=frozenset({"name", "status", "changes-since", "server", "type", "minRam", "minDisk"}),
+    sub_resources=("metadata",),
+)
+"""Nova's image API (a proxy to Glance, 404 from microversion 2.36): Glance's images in Nova's shape."""
+
+COMPUTE_RESOURCES: tuple[Resource, ...] = (
+    SERVER,
+    SERVER_GROUP,
+    FLAVOR,
+    KEYPAIR,
+    AVAILABILITY_ZONE,
+    LIMITS,
+    QUOTA_SET,
+    NOVA_IMAGE,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atoll.gateway.compute import admin, ports, servers, shared, zones
+from atoll.gateway.compute import admin, images, ports, servers, shared, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.merged import BRIEF, MergedList
@@ -24,5 +24,6 @@ def router(gw: Gateway) -> Router:
             *zones.routes(gw),
             *shared.routes(gw),
             *admin.routes(gw),
+            *images.routes(gw),
         ]
     )

@@ -73,4 +73,7 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-services", concatenated(gw, "services", service_zones)),
         Route(("PUT", "DELETE"), "/os-services/{service_id}", service),
         Route(READ, "/os-aggregates", concatenated(gw, "aggregates")),
+        # Every pod's migrations one pod after the other (a migration stays in its server's pod);
+        # from 2.59 `limit` and `marker` apply within each pod.
+        Route(READ, "/os-migrations", concatenated(gw, "migrations")),
     ]

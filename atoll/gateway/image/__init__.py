@@ -72,6 +72,7 @@ def router(gw: Gateway) -> Router:
             Route("POST", "/images/{image_id}/import", import_),
             Route(("PUT", "DELETE"), "/images/{image_id}/tags/{tag}", write),
             Route("POST", "/images/{image_id}/actions/{action}", write),
+            Route("GET", "/images/{image_id}/tasks", read),  # the image's import tasks, in its home pod
             Route("GET", "/images/{image_id}/members", read),
             Route("GET", "/images/{image_id}/members/{member_id}", read),
             Route("POST", "/images/{image_id}/members", write),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,8 @@ from atoll.gateway.image.copies import Copies, find
 from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
 from atoll.types import ProjectId, ResourceType
+
+Missing = Callable[[Copies], Awaitable[Reply]]
 
 LOG = logging.getLogger(__name__)
 
@@ -90,12 +93,14 @@ async def read(gw: Gateway, request: GatewayRequest) -> Reply:
     return await gw.forwarder.forward(request, copies.found[0].pod)
 
 
-async def write(gw: Gateway, request: GatewayRequest) -> Reply:
-    """A change to every copy: the first pod's answer decides, the others get the same call after it."""
+async def write(gw: Gateway, request: GatewayRequest, missing: Missing | None = None) -> Reply:
+    """A change to every copy: the first pod's answer decides, the others get the same call after it.
+    (Nova's image API uses it too: each pod's Nova passes the call to its Glance.) With no copy, the
+    answer is `missing(copies)`, by default Glance's 404 (or a 503 when a pod did not answer)."""
     image_id = request.params["image_id"]
     copies = await find(gw, request, image_id)
     if not copies.found:
-        return copies.none_reply(gw, request, image_id)
+        return await missing(copies) if missing else copies.none_reply(gw, request, image_id)
     first, *others = [c.pod for c in copies.found]
     body = await request.body() if request.method in ("POST", "PUT", "PATCH") else None
     response = await gw.forwarder.send(request, first, body=body)

@@ -24,6 +24,7 @@ from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest
 from atoll.gateway.image.copies import find
 from atoll.gateway.merged import MergedList
+from atoll.gateway.services import IMAGE as GLANCE
 from atoll.listing import Marker, is_atoll_marker
 from atoll.pods.info import PodInfo
 from atoll.resources.image import IMAGE
@@ -36,7 +37,7 @@ def image_list(gw: Gateway) -> MergedList:
     async def listed(
         request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
     ) -> set[str]:
-        return await _listed(gw, request, pod, ids, filters) if pod.is_up else set()
+        return await listed_in(gw, request, pod, ids, filters) if pod.is_up else set()
 
     return ImageList(gw, IMAGE, copies=listed)
 
@@ -57,10 +58,10 @@ class ImageList(MergedList):
         return Marker.after_item(spec, first.image, {first.pod.name: text})
 
 
-async def _listed(
+async def listed_in(
     gw: Gateway, request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
 ) -> set[str]:
-    """Which of `ids` the pod lists to the caller with the list's filters (none if it does not answer)."""
+    """Which of `ids` the pod's Glance lists to the caller with Glance's `filters` (none if it does not answer)."""
     rest = [(k, v) for k, v in filters if k != "id"]
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
 
@@ -68,7 +69,7 @@ async def _listed(
         query = [*rest, ("id", "in:" + ",".join(batch)), ("limit", str(len(batch)))]
         try:
             response = await gw.forwarder.send(
-                request, pod, method="GET", path="/images", query=query, timeout=gw.list_timeout
+                request, pod, method="GET", path="/images", query=query, timeout=gw.list_timeout, service=GLANCE
             )
         except AtollError:
             return set()

@@ -53,6 +53,7 @@ class FakeGlance:
         r("POST", "/v2/tasks", self._create_task)
         r("GET", "/v2/tasks", self._tasks)
         r("GET", "/v2/tasks/{id}", self._task)
+        r("GET", "/v2/images/{id}/tasks", self._image_tasks)
 
     async def _namespaces(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response({"namespaces": list(self.namespaces.values())})
@@ -75,6 +76,12 @@ class FakeGlance:
         task = {"id": str(uuid.uuid4()), "status": "pending", **(await request.json())}
         self.tasks[task["id"]] = task
         return web.json_response(task, status=201)
+
+    async def _image_tasks(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["id"] not in self.images:
+            return _fault(404, "Not Found", "not found")
+        tasks = [t for t in self.tasks.values() if t.get("image_id") == request.match_info["id"]]
+        return web.json_response({"tasks": tasks})
 
     async def _tasks(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response({"tasks": list(self.tasks.values())})

@@ -51,6 +51,11 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
         self.images: dict[str, dict[str, Any]] = {}
         self.glance = FakeGlance(self, self.images)
+        r("GET", "/v2.1/images", self._nova_images)
+        r("GET", "/v2.1/images/detail", self._nova_images)
+        r("GET", "/v2.1/images/{id}", self._nova_image)
+        r("DELETE", "/v2.1/images/{id}", self._nova_image)
+        r("*", "/v2.1/images/{id}/metadata", self._nova_image_metadata)
         r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates)}{rest:.*}", self._operator)
         self.canned: dict[str, tuple[int, Any]] = {}
         """GET answers a test sets after the pod is up (path -> status, body): limits, quota sets."""
@@ -61,6 +66,54 @@ class FakeNova(FakePod):
     async def _canned(self, request: web.Request) -> web.StreamResponse:
         status, body = self.canned.get(request.path, (404, {"itemNotFound": {"code": 404, "message": "nothing"}}))
         return web.json_response(body, status=status)
+
+    # -- Nova's image API: this pod's Glance images in Nova's shape (newest first, limit/marker) ----
+    def _nova_view(self, image: dict[str, Any]) -> dict[str, Any]:
+        status = {"active": "ACTIVE", "queued": "SAVING"}.get(image["status"], "UNKNOWN")
+        metadata = {k: v for k, v in image.items() if k.startswith("x_")}
+        link = f"{self.url}/v2.1/images/{image['id']}"
+        return {
+            "id": image["id"],
+            "name": image["name"],
+            "status": status,
+            "created": image["created_at"],
+            "metadata": metadata,
+            "links": [{"rel": "self", "href": link}],
+        }
+
+    async def _nova_images(self, request: web.Request) -> web.StreamResponse:
+        items = sorted(self.images.values(), key=lambda i: (i["created_at"], i["id"]), reverse=True)
+        marker = request.query.get("marker")
+        if marker is not None:
+            ids = [i["id"] for i in items]
+            if marker not in ids:
+                return web.json_response({"badRequest": {"code": 400, "message": "marker not found"}}, status=400)
+            items = items[ids.index(marker) + 1 :]
+        limit = int(request.query.get("limit", "1000"))
+        page = [self._nova_view(i) for i in items[:limit]]
+        if not request.path.endswith("/detail"):
+            page = [{k: i[k] for k in ("id", "name", "links")} for i in page]
+        body: dict[str, Any] = {"images": page}
+        if len(page) == limit:
+            body["images_links"] = [{"rel": "next", "href": f"{self.url}/v2.1/images?marker={page[-1]['id']}"}]
+        return web.json_response(body)
+
+    async def _nova_image(self, request: web.Request) -> web.StreamResponse:
+        image = self.images.get(request.match_info["id"])
+        if image is None:
+            return web.json_response({"itemNotFound": {"code": 404, "message": "Image not found."}}, status=404)
+        if request.method == "DELETE":
+            del self.images[image["id"]]
+            return web.Response(status=204)
+        return web.json_response({"image": self._nova_view(image)})
+
+    async def _nova_image_metadata(self, request: web.Request) -> web.StreamResponse:
+        image = self.images.get(request.match_info["id"])
+        if image is None:
+            return web.json_response({"itemNotFound": {"code": 404, "message": "Image not found."}}, status=404)
+        if request.method in ("PUT", "POST"):
+            image.update((await request.json())["metadata"])
+        return web.json_response({"metadata": self._nova_view(image)["metadata"]})
 
     # -- helpers -------------------------------------------------------------------------------
     def add(self, name: str, **fields: Any) -> dict[str, Any]:

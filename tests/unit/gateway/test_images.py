@@ -348,3 +348,44 @@ async def test_tasks_run_in_one_pod_and_are_found_there(gbed: Bed) -> None:
     assert sorted(t["id"] for t in listed.json()["tasks"]) == sorted([task_id, "other"])
     missing = await gbed.http.get("/image/v2/tasks/nope", headers=ADMIN)
     assert missing.status_code == 404
+    glance(gbed, "Pod2").add(IMAGE, b"x")
+    glance(gbed, "Pod2").tasks["imported"] = {"id": "imported", "status": "success", "image_id": IMAGE}
+    of_image = await gbed.http.get(f"/image/v2/images/{IMAGE}/tasks", headers=ADMIN)
+    assert [t["id"] for t in of_image.json()["tasks"]] == ["imported"]
+
+
+async def test_novas_image_api_shows_each_image_once_and_writes_every_copy(gbed: Bed) -> None:
+    compute = "/compute/v2.1"
+    third = "5a5a5a5a-0000-4000-8000-000000000003"
+    for pod in ("Pod1", "Pod2"):
+        glance(gbed, pod).add(IMAGE, b"same", name="shared")
+    glance(gbed, "Pod1").add(OTHER, b"one", name="only-1")
+    glance(gbed, "Pod2").add(third, b"two", name="only-2")
+    detail = await gbed.http.get(f"{compute}/images/detail", headers=MEMBER)
+    assert detail.status_code == 200
+    ids = [i["id"] for i in detail.json()["images"]]
+    assert sorted(ids) == sorted([IMAGE, OTHER, third])
+    seen: list[str] = []
+    url: str | None = f"{compute}/images?limit=1"
+    while url is not None:
+        page = (await gbed.http.get(url, headers=MEMBER)).json()
+        assert all(set(i) == {"id", "name", "links"} for i in page["images"])
+        seen += [i["id"] for i in page["images"]]
+        links = page.get("images_links")
+        url = links[0]["href"] if links else None
+        assert url is None or url.startswith("http://atoll.test/compute/v2.1/images?")
+    assert seen == ids
+    after = await gbed.http.get(f"{compute}/images?marker={ids[0]}", headers=MEMBER)
+    assert [i["id"] for i in after.json()["images"]] == ids[1:]
+    shown = await gbed.http.get(f"{compute}/images/{IMAGE}", headers=MEMBER)
+    assert shown.json()["image"]["name"] == "shared"
+    metadata = {"metadata": {"x_purpose": "test"}}
+    written = await gbed.http.put(f"{compute}/images/{IMAGE}/metadata", json=metadata, headers=MEMBER)
+    assert written.status_code == 200
+    assert all(glance(gbed, pod).images[IMAGE]["x_purpose"] == "test" for pod in ("Pod1", "Pod2"))
+    deleted = await gbed.http.delete(f"{compute}/images/{IMAGE}", headers=MEMBER)
+    assert deleted.status_code == 204
+    assert all(IMAGE not in glance(gbed, pod).images for pod in ("Pod1", "Pod2"))
+    gone = await gbed.http.get(f"{compute}/images/{IMAGE}", headers=MEMBER)
+    assert gone.status_code == 404
+    assert gone.json()["itemNotFound"]["message"] == "Image not found."
