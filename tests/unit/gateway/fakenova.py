@@ -56,7 +56,7 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/images/{id}", self._nova_image)
         r("DELETE", "/v2.1/images/{id}", self._nova_image)
         r("*", "/v2.1/images/{id}/metadata", self._nova_image_metadata)
-        r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates)}{rest:.*}", self._operator)
+        r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates|migrations)}{rest:.*}", self._operator)
         self.canned: dict[str, tuple[int, Any]] = {}
         """GET answers a test sets after the pod is up (path -> status, body): limits, quota sets."""
         r("GET", "/v2.1/limits", self._canned)
@@ -273,7 +273,7 @@ class FakeNova(FakePod):
         return self._echo(request, {"keypair": keypair})
 
     async def _operator(self, request: web.Request) -> web.StreamResponse:
-        """Hypervisors, services and aggregates: one of each, named after this pod's AZ."""
+        """Hypervisors, services, aggregates and migrations: one of each, named after this pod's AZ."""
         kind, rest = request.match_info["kind"], request.match_info["rest"]
         hypervisor = {"id": f"hv-{self.az}", "hypervisor_hostname": f"{self.az}-host", "vcpus": 4}
         services = [
@@ -292,4 +292,6 @@ class FakeNova(FakePod):
             return self._echo(request, {"service": services[0] | (await request.json())})
         if kind == "aggregates" and rest == "":
             return self._echo(request, {"aggregates": [{"id": 1, "name": f"agg-{self.az}"}]})
+        if kind == "migrations" and rest == "":
+            return self._echo(request, {"migrations": [{"id": 1, "source_compute": f"{self.az}-host"}]})
         return self._fault(404, "itemNotFound", f"{kind}{rest} could not be found.")

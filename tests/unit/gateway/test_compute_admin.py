@@ -47,6 +47,12 @@ async def test_compute_services_show_atoll_zones_and_internal_stays(bed: Bed) ->
     assert updated.json()["service"]["zone"] == "az2"
 
 
+async def test_migrations_of_every_pod(bed: Bed) -> None:
+    listed = await bed.http.get(f"{BASE}/os-migrations", headers=ADMIN)
+    assert listed.status_code == 200
+    assert sorted(m["source_compute"] for m in listed.json()["migrations"]) == ["nova-host", "zone-b-host"]
+
+
 async def test_aggregates_listed_without_a_down_pod(bed: Bed) -> None:
     await bed.set_status("Pod1", PodStatus.DOWN)
     listed = await bed.http.get(f"{BASE}/os-aggregates", headers=ADMIN)
