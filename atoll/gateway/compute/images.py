@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from atoll.core.errors import AtollError, InvalidInput
+from atoll.core.errors import InvalidInput
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import first_found
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import images
 from atoll.gateway.image.copies import Copies, find
-from atoll.gateway.image.listing import listed_in
+from atoll.gateway.image.listing import listed_in, shown_copy
 from atoll.gateway.merged import BRIEF, MergedList
 from atoll.gateway.router import Route
 from atoll.listing import Marker, is_atoll_marker
@@ -50,14 +50,10 @@ class NovaImageList(MergedList):
     async def _marker(self, request: GatewayRequest, text: str | None, spec: Any) -> Marker | None:
         if text is None or is_atoll_marker(text):
             return await super()._marker(request, text, spec)
-        # A plain image id: the copy the list shows is the first pod's (see the module's doc).
-        try:
-            copies = await find(self.gw, request, text, home_first=False)
-        except AtollError:
-            copies = None
-        if copies is None or not copies.found:
+        copy = await shown_copy(self.gw, request, text)  # a plain image id: the copy the list shows
+        if copy is None:
             raise InvalidInput(f"marker [{text}] not found")
-        first = copies.found[0].pod
+        first = copy.pod
         shown = await self.gw.forwarder.send(request, first, method="GET", path=f"/images/{text}", query=[])
         if shown.status != 200:
             raise InvalidInput(f"marker [{text}] not found")

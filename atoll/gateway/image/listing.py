@@ -22,7 +22,7 @@ from typing import Any
 from atoll.core.errors import AtollError, InvalidInput
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest
-from atoll.gateway.image.copies import find
+from atoll.gateway.image.copies import Copy, find
 from atoll.gateway.merged import MergedList
 from atoll.gateway.services import IMAGE as GLANCE
 from atoll.listing import Marker, is_atoll_marker
@@ -46,16 +46,22 @@ class ImageList(MergedList):
     async def _marker(self, request: GatewayRequest, text: str | None, spec: Any) -> Marker | None:
         if text is None or is_atoll_marker(text):
             return await super()._marker(request, text, spec)
-        try:
-            copies = await find(self.gw, request, text, home_first=False)
-        except AtollError:
-            copies = None
-        if copies is None or not copies.found:
+        first = await shown_copy(self.gw, request, text)
+        if first is None:
             raise InvalidInput(f"No image found with ID {text}")  # Glance's 400 for an unknown marker
-        # The copy the list shows is the first pod's; the others' copies sort elsewhere (their own
-        # created_at), so those pods are sought by the shown copy's values, and `keep` drops theirs.
-        first = copies.found[0]
+        # The other pods' copies sort elsewhere (their own created_at), so those pods are sought by
+        # the shown copy's values, and `Pager.copies` passes theirs over.
         return Marker.after_item(spec, first.image, {first.pod.name: text})
+
+
+async def shown_copy(gw: Gateway, request: GatewayRequest, image_id: str) -> Copy | None:
+    """The copy of an image the lists show (the first pod's, in the pods' order); None if no pod
+    shows it to the caller (or none could be asked)."""
+    try:
+        copies = await find(gw, request, image_id, home_first=False)
+    except AtollError:
+        return None
+    return copies.found[0] if copies.found else None
 
 
 async def listed_in(

@@ -14,11 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atoll.listing.errors import PodUnavailable
-from atoll.listing.marker import Marker, decode
-from atoll.listing.pager import Page, Pager
+from atoll.listing.pager import Pager
 from atoll.listing.spec import SortSpec
 from tests.unit.listing.fakes import FakePod, FakePods, reference_key
-from tests.unit.listing.test_pager import SPECS, spec_of
+from tests.unit.listing.test_pager import SPECS, shown, spec_of, walk
 
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 OWN = str(uuid.UUID(int=999))
@@ -70,22 +69,6 @@ def copied(draw: st.DrawFn, max_pods: int = 5) -> Copies:
             items.append({"id": str(id_), "name": f"image-{number % 3}", "size": number % 2, "created": created})
         made.append(FakePod(f"Pod{index + 1}", items))
     return Copies(FakePods(made))
-
-
-async def walk(pager: Pager, names: list[str], spec: SortSpec, limit: int) -> list[Page]:
-    pages: list[Page] = []
-    marker: Marker | None = None
-    while len(pages) < 500:
-        page = await pager.page(names, spec, limit, marker)
-        pages.append(page)
-        if page.next is None:
-            return pages
-        marker = decode(page.next.encode(), spec)
-    raise AssertionError("the listing did not end")
-
-
-def shown(pages: list[Page]) -> list[str]:
-    return [item["id"] for page in pages for item in page.items]
 
 
 @EXAMPLES
