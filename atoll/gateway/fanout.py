@@ -35,7 +35,7 @@ Answer = PodResponse | AtollError
 """A pod's answer to a call, or the Atoll error that says why it gave none."""
 
 
-async def _ask_each(gw: Gateway, request: GatewayRequest, pods: list[PodInfo], **variant: Any) -> list[Answer]:
+async def ask_each(gw: Gateway, request: GatewayRequest, pods: list[PodInfo], **variant: Any) -> list[Answer]:
     """The request (or a variant of it, `Forwarder.send`'s) sent to every pod at once: each pod's answer,
     in pod order. Any other exception is Atoll's own, and raised."""
     answers = await asyncio.gather(*(gw.forwarder.send(request, p, **variant) for p in pods), return_exceptions=True)
@@ -88,8 +88,8 @@ async def every_pod_missed(gw: Gateway, request: GatewayRequest, body: bytes | N
     if response.status < 300:
         missed = list(down)
         if others:
-            results = await _ask_each(gw, request, others, body=body)
-            _log_failures(request, others, results)
+            results = await ask_each(gw, request, others, body=body)
+            log_failures(request, others, results)
             missed += [p for p, r in zip(others, results, strict=True) if failed(r)]
     return Written(gw.forwarder.relay(request, first, response), response, first, missed)
 
@@ -100,7 +100,7 @@ def failed(result: object) -> bool:
     return not isinstance(result, PodResponse) or result.status >= 500
 
 
-def _log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequence[Answer]) -> None:
+def log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequence[Answer]) -> None:
     for pod, result in zip(pods, results, strict=True):
         if isinstance(result, AtollError):
             LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, result.message)
@@ -148,7 +148,7 @@ async def ask_up_pods(gw: Gateway, request: GatewayRequest, *, adjust: Adjust = 
     """The request (or a variant of it, `Forwarder.send`'s: another path, a timeout...) sent to every
     up pod at once, each answer relayed, adjusted and read as JSON."""
     pods = await up_pods(gw, request)
-    answers = await _ask_each(gw, request, pods, **variant)
+    answers = await ask_each(gw, request, pods, **variant)
     documents: list[tuple[PodInfo, Reply, dict[str, Any]]] = []
     refusal: Reply | None = None
     unavailable: list[tuple[PodInfo, Answer]] = []
@@ -209,7 +209,7 @@ def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRe
     async def read(request: GatewayRequest, pods: list[PodInfo]) -> Reply:
         missing: Reply | None = None
         failure: tuple[PodInfo, Answer] | None = None
-        for pod, answer in zip(pods, await _ask_each(gw, request, pods), strict=True):
+        for pod, answer in zip(pods, await ask_each(gw, request, pods), strict=True):
             if isinstance(answer, AtollError) or answer.status >= 500:
                 failure = failure or (pod, answer)
             elif answer.status != 404:
@@ -246,7 +246,7 @@ def first_accepting(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[Gatew
     async def handle(request: GatewayRequest) -> Reply:
         pods = await up_pods(gw, request)
         replies = []
-        for pod, answer in zip(pods, await _ask_each(gw, request, pods), strict=True):
+        for pod, answer in zip(pods, await ask_each(gw, request, pods), strict=True):
             if isinstance(answer, AtollError):
                 continue
             reply = adjust(gw.forwarder.relay(request, pod, answer), pod)

@@ -169,14 +169,18 @@ class MergedList:
             located = await locate(self.gw, request, self.resource, text)
         except AtollError:
             raise unknown_marker(request, text) from None
+        return await self._after(request, located.pod, text, spec)
+
+    async def _after(self, request: GatewayRequest, pod: PodInfo, text: str, spec: Any) -> Marker:
+        """The marker just after the item `text` (a plain id), as `pod` shows it."""
         path = f"{self.resource.path}/{text}"
-        shown = await self.gw.forwarder.send(request, located.pod, method="GET", path=path, query=[])
+        shown = await self.gw.forwarder.send(request, pod, method="GET", path=path, query=[])
         if shown.status != 200:
             raise unknown_marker(request, text)
-        item = self._items(self.gw.forwarder.relay(request, located.pod, shown), True)
+        item = self._items(self.gw.forwarder.relay(request, pod, shown), True)
         if self.zones is not None:
-            self.zones.items(item, located.pod.az_name)
-        return Marker.after_item(spec, item[0], {located.pod.name: text})
+            self.zones.items(item, pod.az_name)
+        return Marker.after_item(spec, item[0], {pod.name: text})
 
     async def _fetch(
         self, asking: _Asking, pod: PodInfo, params: Sequence[tuple[str, str]], marker: str | None

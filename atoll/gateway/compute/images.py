@@ -20,14 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from atoll.core.errors import InvalidInput
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import first_found
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import images
-from atoll.gateway.image.copies import Copies, find
+from atoll.gateway.image.copies import find
 from atoll.gateway.image.listing import listed_in, shown_copy
-from atoll.gateway.merged import BRIEF, MergedList
+from atoll.gateway.merged import BRIEF, MergedList, unknown_marker
 from atoll.gateway.router import Route
 from atoll.listing import Marker, is_atoll_marker
 from atoll.pods.info import PodInfo
@@ -52,20 +51,15 @@ class NovaImageList(MergedList):
             return await super()._marker(request, text, spec)
         copy = await shown_copy(self.gw, request, text)  # a plain image id: the copy the list shows
         if copy is None:
-            raise InvalidInput(f"marker [{text}] not found")
-        first = copy.pod
-        shown = await self.gw.forwarder.send(request, first, method="GET", path=f"/images/{text}", query=[])
-        if shown.status != 200:
-            raise InvalidInput(f"marker [{text}] not found")
-        item = self._items(self.gw.forwarder.relay(request, first, shown), True)
-        return Marker.after_item(spec, item[0], {first.name: text})
+            raise unknown_marker(request, text)
+        return await self._after(request, copy.pod, text, spec)
 
 
 def routes(gw: Gateway) -> list[Route]:
     async def listed(
         request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
     ) -> set[str]:
-        return await listed_in(gw, request, pod, ids, glance_filters(filters)) if pod.is_up else set()
+        return await listed_in(gw, request, pod, ids, glance_filters(filters))
 
     merged = NovaImageList(gw, NOVA_IMAGE, brief=BRIEF, copies=listed)
     any_pod = first_found(gw)
@@ -79,11 +73,7 @@ def routes(gw: Gateway) -> list[Route]:
         return await gw.forwarder.forward(request, copies.found[0].pod)
 
     async def everywhere(request: GatewayRequest) -> Reply:
-        async def missing(_copies: Copies) -> Reply:
-            nowhere: Reply = await any_pod(request)
-            return nowhere
-
-        return await images.write(gw, request, missing)
+        return await images.write(gw, request, missing=any_pod)
 
     return [
         Route(READ, "/images", merged),

@@ -18,16 +18,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from atoll.core.errors import AtollError, BadRequest, Conflict
+from atoll.core.errors import BadRequest, Conflict
 from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
+from atoll.gateway.fanout import ask_each, log_failures
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image.copies import Copies, find
 from atoll.pods.client import PodResponse
-from atoll.pods.info import PodInfo
 from atoll.types import ProjectId, ResourceType
 
-Missing = Callable[[Copies], Awaitable[Reply]]
+Missing = Callable[[GatewayRequest], Awaitable[Reply]]
+"""The answer to a change of an image no pod has."""
 
 LOG = logging.getLogger(__name__)
 
@@ -96,19 +97,16 @@ async def read(gw: Gateway, request: GatewayRequest) -> Reply:
 async def write(gw: Gateway, request: GatewayRequest, missing: Missing | None = None) -> Reply:
     """A change to every copy: the first pod's answer decides, the others get the same call after it.
     (Nova's image API uses it too: each pod's Nova passes the call to its Glance.) With no copy, the
-    answer is `missing(copies)`, by default Glance's 404 (or a 503 when a pod did not answer)."""
+    answer is `missing(request)`, by default Glance's 404 (or a 503 when a pod did not answer)."""
     image_id = request.params["image_id"]
     copies = await find(gw, request, image_id)
     if not copies.found:
-        return await missing(copies) if missing else copies.none_reply(gw, request, image_id)
+        return await missing(request) if missing else copies.none_reply(gw, request, image_id)
     first, *others = [c.pod for c in copies.found]
     body = await request.body() if request.method in ("POST", "PUT", "PATCH") else None
     response = await gw.forwarder.send(request, first, body=body)
     if response.status < 300 and others:
-        results = await asyncio.gather(
-            *(gw.forwarder.send(request, pod, body=body) for pod in others), return_exceptions=True
-        )
-        _log(request, others, results)
+        log_failures(request, others, await ask_each(gw, request, others, body=body))
     if response.status < 300:
         await _catch_up(gw, request, image_id, copies)
     if request.method == "DELETE" and request.path == f"/images/{image_id}" and response.status == 204:
@@ -134,16 +132,6 @@ async def _catch_up(gw: Gateway, request: GatewayRequest, image_id: str, copies:
     delete = request.method == "DELETE" and request.path == f"/images/{image_id}"
     owner = str(first.image.get("owner") or request.context.project_id or "")
     await catch_up(gw, request, "image", image_id, first.pod, missed, delete=delete, project_id=owner)
-
-
-def _log(request: GatewayRequest, pods: list[PodInfo], results: list[Any]) -> None:
-    for pod, result in zip(pods, results, strict=True):
-        if isinstance(result, AtollError):
-            LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, result.message)
-        elif isinstance(result, BaseException):
-            raise result
-        elif result.status >= 300:
-            LOG.warning("%s %s: pod %s answered %s", request.method, request.path, pod.name, result.status)
 
 
 def _warn_missed(request: GatewayRequest, copies: Copies) -> None:

@@ -16,6 +16,7 @@ the list goes on strictly after it in every pod.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,12 +35,7 @@ BATCH = 40
 
 
 def image_list(gw: Gateway) -> MergedList:
-    async def listed(
-        request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
-    ) -> set[str]:
-        return await listed_in(gw, request, pod, ids, filters) if pod.is_up else set()
-
-    return ImageList(gw, IMAGE, copies=listed)
+    return ImageList(gw, IMAGE, copies=functools.partial(listed_in, gw))
 
 
 class ImageList(MergedList):
@@ -67,7 +63,10 @@ async def shown_copy(gw: Gateway, request: GatewayRequest, image_id: str) -> Cop
 async def listed_in(
     gw: Gateway, request: GatewayRequest, pod: PodInfo, ids: list[str], filters: Sequence[tuple[str, str]]
 ) -> set[str]:
-    """Which of `ids` the pod's Glance lists to the caller with Glance's `filters` (none if it does not answer)."""
+    """Which of `ids` the pod's Glance lists to the caller with Glance's `filters` (none if it is down or
+    does not answer)."""
+    if not pod.is_up:
+        return set()
     rest = [(k, v) for k, v in filters if k != "id"]
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
 
