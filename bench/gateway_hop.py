@@ -18,9 +18,12 @@ is what users see). Prints p50/p99 latency, the added latency, throughput ratios
 atoll-api's CPU per call; then the gateway's own Python per call, in-process. Not a test.
 
     .venv/bin/python bench/gateway_hop.py [--requests 2000] [--rounds 3] [--latency-ms 0,15]
-        [--calls show,detail,volume] [--workers 1] [--profile FILE]
+        [--calls show,detail,volume] [--workers 1] [--profile FILE] [--relay]
 
 `--profile FILE` runs atoll-api under py-spy (`pip install py-spy`), collapsed stacks to FILE.
+`--relay` also times each call through a bare relay: the same uvicorn and Atoll's pod client,
+the pod's answer sent back as it came, nothing else. That is the floor any gateway built
+from these parts starts from; the rest of Atoll's cost is its own work.
 """
 
 from __future__ import annotations
@@ -280,6 +283,36 @@ async def prepare_db(url: str, pod_url: str) -> None:
     await engine.dispose()
 
 
+def relay_app() -> Any:
+    """uvicorn's factory for the floor: each call relayed to the pod (ATOLL_BENCH_POD) with Atoll's
+    own pod client and the body sent back as it came. No token check, routing, parsing or rewriting:
+    what any gateway made of this server and this pod client costs before it does anything."""
+    from atoll.pods.client import PodLimits
+    from atoll.pods.h1 import H1PodClient
+
+    pod = os.environ["ATOLL_BENCH_POD"]
+    client = H1PodClient("Pod1", PodLimits())
+    prefixes = {"/compute/": "/", "/volume/": "/"}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await client.close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        path = scope["path"]
+        for prefix, replaced in prefixes.items():
+            if path.startswith(prefix):
+                path = replaced + path[len(prefix) :]
+        answer = await client.request("GET", pod + path, token=TOKEN)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer.body)).encode())]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    return app
+
+
 # --- Atoll's own share: the gateway in-process over a pod client that answers at once ----------
 
 
@@ -434,6 +467,9 @@ class Row:
     """p50 ms, p99 ms, requests/s"""
     atoll: tuple[float, float, float]
     cpu_us: float
+    relay: tuple[float, float, float] | None = None
+    """The bare relay's p50, p99 and requests/s (`--relay`)."""
+    relay_cpu_us: float = 0.0
 
 
 def requests_for(requests: int, latency_ms: float, clients: int) -> int:
@@ -442,26 +478,31 @@ def requests_for(requests: int, latency_ms: float, clients: int) -> int:
 
 
 async def measure_call(
-    call: str, direct: str, through: str, latency_ms: float, requests: int, rounds: int, atoll_pid: int
+    call: str, urls: dict[str, str], latency_ms: float, requests: int, rounds: int, pids: dict[str, int]
 ) -> list[Row]:
-    await load(direct, 100, 4)
-    await load(through, 100, 4)  # warm: registry loaded, routing adopted, connections open
+    """`urls`: the call straight to the pod ("direct"), through Atoll ("atoll") and maybe through the
+    bare relay ("relay"); `pids`: the processes whose CPU each is charged with."""
+    for url in urls.values():
+        await load(url, 100, 4)  # warm: registry loaded, routing adopted, connections open
     rows = []
     for concurrency in CLIENTS:
         count = requests_for(requests, latency_ms, concurrency)
-        results: dict[str, tuple[list[float], float]] = {"direct": ([], 0.0), "atoll": ([], 0.0)}
-        cpu = 0.0
+        results: dict[str, tuple[list[float], float]] = {name: ([], 0.0) for name in urls}
+        cpu = dict.fromkeys(urls, 0.0)
         for _ in range(rounds):
-            for name, url in (("direct", direct), ("atoll", through)):
-                before = cpu_seconds(atoll_pid)
+            for name, url in urls.items():
+                before = cpu_seconds(pids[name]) if name in pids else 0.0
                 latencies, wall = await load(url, count, concurrency)
-                if name == "atoll":
-                    cpu += cpu_seconds(atoll_pid) - before
+                if name in pids:
+                    cpu[name] += cpu_seconds(pids[name]) - before
                 results[name] = (results[name][0] + latencies, results[name][1] + wall)
         stats = {}
         for name, (latencies, wall) in results.items():
             stats[name] = (percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3, len(latencies) / wall)
-        row = Row(call, latency_ms, concurrency, stats["direct"], stats["atoll"], cpu / (count * rounds) * 1e6)
+        per_call = {name: spent / (count * rounds) * 1e6 for name, spent in cpu.items()}
+        row = Row(call, latency_ms, concurrency, stats["direct"], stats["atoll"], per_call["atoll"])
+        if "relay" in stats:
+            row.relay, row.relay_cpu_us = stats["relay"], per_call["relay"]
         print_row(row)
         rows.append(row)
     return rows
@@ -471,7 +512,12 @@ def print_row(row: Row) -> None:
     d, a = row.direct, row.atoll
     print(
         f"{row.call:>7} {row.latency_ms:>6g} {row.clients:>7} {d[0]:8.3f} {a[0]:8.3f} {a[0] - d[0]:+8.3f}"
-        f" {d[1]:8.3f} {a[1]:8.3f} {a[1] - d[1]:+8.3f} {d[2]:8.0f} {a[2]:8.0f} {a[2] / d[2]:6.2f}x {row.cpu_us:6.0f}",
+        f" {d[1]:8.3f} {a[1]:8.3f} {a[1] - d[1]:+8.3f} {d[2]:8.0f} {a[2]:8.0f} {a[2] / d[2]:6.2f}x {row.cpu_us:6.0f}"
+        + (
+            ""
+            if row.relay is None
+            else f" {row.relay[0] - d[0]:+8.3f} {row.relay[2] / d[2]:6.2f}x {row.relay_cpu_us:6.0f}"
+        ),
         flush=True,
     )
 
@@ -480,6 +526,7 @@ HEADER = (
     f"{'call':>7} {'pod ms':>6} {'clients':>7} {'p50 dir':>8} {'p50 atl':>8} {'added':>8}"
     f" {'p99 dir':>8} {'p99 atl':>8} {'added':>8} {'rps dir':>8} {'rps atl':>8} {'ratio':>7} {'µs CPU':>6}"
 )
+RELAY_HEADER = f" {'relay +':>8} {'ratio':>7} {'µs CPU':>6}"
 
 
 async def set_latency(pod_url: str, latency_ms: float) -> None:
@@ -488,18 +535,29 @@ async def set_latency(pod_url: str, latency_ms: float) -> None:
 
 
 async def measure(
-    pod_url: str, atoll_url: str, calls: list[str], latencies: list[float], requests: int, rounds: int, pid: int
+    pod_url: str,
+    roots: dict[str, str],
+    calls: list[str],
+    latencies: list[float],
+    requests: int,
+    rounds: int,
+    pids: dict[str, int],
 ) -> list[Row]:
+    """`roots`: Atoll's URL ("atoll") and maybe the bare relay's ("relay")."""
     print(f"{requests} requests (200 for 1 client against a slow pod) x {rounds} rounds, direct and atoll interleaved")
     print("latencies in ms; 'added' is atoll minus direct; ratio is atoll/direct requests per second;")
     print("µs CPU is atoll-api's (all its processes) per call")
-    print(HEADER)
+    if "relay" in roots:
+        print("relay: the same call through a bare relay on the same server and pod client (no auth, routing,")
+        print("parsing or rewriting): its added p50, its throughput ratio and its CPU per call; the floor")
+    print(HEADER + (RELAY_HEADER if "relay" in roots else ""))
     rows = []
     for latency_ms in latencies:
         await set_latency(pod_url, latency_ms)
         for call in calls:
             direct, through = CALLS[call]
-            rows += await measure_call(call, pod_url + direct, atoll_url + through, latency_ms, requests, rounds, pid)
+            urls = {"direct": pod_url + direct} | {name: root + through for name, root in roots.items()}
+            rows += await measure_call(call, urls, latency_ms, requests, rounds, pids)
     return rows
 
 
@@ -514,6 +572,13 @@ def summary(rows: list[Row]) -> None:
         print(f"  {row.call:>7}, pod {row.latency_ms:g} ms, {row.clients:>2} clients: " + "; ".join(checks))
 
 
+def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
+    """atoll-api's server settings (uvloop, httptools) for one of this module's app factories."""
+    command = [sys.executable, "-m", "uvicorn", f"bench.gateway_hop:{factory}", "--factory", "--port", str(port)]
+    command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    return [*command, "--workers", str(workers)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
@@ -523,6 +588,9 @@ def main() -> None:
     parser.add_argument("--detail", type=int, default=20, help="servers in the pod's /servers/detail")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of atoll-api")
     parser.add_argument("--profile", metavar="FILE", help="run atoll-api under py-spy, collapsed stacks to FILE")
+    parser.add_argument(
+        "--relay", action="store_true", help="also time a bare relay on the same server and pod client (the floor)"
+    )
     parser.add_argument("--serve-pod", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_pod:
@@ -542,17 +610,22 @@ def main() -> None:
             procs.append(subprocess.Popen(pod))
             asyncio.run(prepare_db(db, pod_url))
             env = {**os.environ, "ATOLL_BENCH_DB": db, "PYTHONPATH": str(ROOT)}
-            uvicorn = [sys.executable, "-m", "uvicorn", "bench.gateway_hop:atoll_app", "--factory"]
-            uvicorn += ["--port", str(atoll_port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
-            uvicorn += ["--log-level", "warning", "--workers", str(args.workers)]
+            uvicorn = uvicorn_command("atoll_app", atoll_port, args.workers)
             if args.profile:
                 spy = str(pathlib.Path(sys.executable).with_name("py-spy"))
                 uvicorn = [spy, "record", "-s", "-f", "raw", "-r", "400", "-o", args.profile, "--", *uvicorn]
             procs.append(subprocess.Popen(uvicorn, env=env, cwd=ROOT))
+            roots = {"atoll": f"http://127.0.0.1:{atoll_port}"}
+            pids = {"atoll": procs[1].pid}
+            if args.relay:
+                relay_port = free_port()
+                relay = uvicorn_command("relay_app", relay_port, args.workers)
+                procs.append(subprocess.Popen(relay, env={**env, "ATOLL_BENCH_POD": pod_url}, cwd=ROOT))
+                roots["relay"], pids["relay"] = f"http://127.0.0.1:{relay_port}", procs[-1].pid
             asyncio.run(wait_up(pod_url + "/"))
-            asyncio.run(wait_up(f"http://127.0.0.1:{atoll_port}/compute/"))
-            atoll_url = f"http://127.0.0.1:{atoll_port}"
-            rows = asyncio.run(measure(pod_url, atoll_url, calls, latencies, args.requests, args.rounds, procs[1].pid))
+            for root in roots.values():
+                asyncio.run(wait_up(f"{root}/compute/"))
+            rows = asyncio.run(measure(pod_url, roots, calls, latencies, args.requests, args.rounds, pids))
             print("\nthe gateway's own Python per call, in-process, with a pod client answering from memory:")
             for call in calls:
                 cpu = asyncio.run(in_process_cpu(db, pod_url, args.requests, call, args.detail))

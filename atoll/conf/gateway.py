@@ -50,6 +50,15 @@ OPTS = [
         min=0.0,
         help="Seconds the free capacity read from a pod's Placement is reused when choosing a pod.",
     ),
+    cfg.FloatOpt(
+        "top_names_ttl",
+        default=30.0,
+        min=0.0,
+        help="Seconds a top network's or security group's name, read from the central Neutron for "
+        "the `addresses` and `security_groups` of server documents, is reused (0: read on every "
+        "call). A rename through Atoll shows at once in the atoll-api process that made it; one "
+        "made straight in the central Neutron or through another process shows within this time.",
+    ),
 ]
 
 

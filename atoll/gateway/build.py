@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from atoll.gateway import compute, image, network, volume
 from atoll.gateway.app import create_gateway
 from atoll.gateway.deps import Gateway
+from atoll.gateway.names import TopNames
 from atoll.gateway.proxy import Forwarder
 from atoll.gateway.router import Router
 from atoll.gateway.services import SERVICES
@@ -87,6 +88,7 @@ def build_gateway(
         jobs=JobTypes([*handlers.job_types(None), *policy_jobs.job_types(None)]),
         enqueue=_enqueuer(sessions),
         authorizer=authorizer or Authorizer(conf),
+        top_names=TopNames(ttl=float(conf.gateway.top_names_ttl)),
     )
     routers: dict[str, Router] = {
         "compute": compute.router(gateway),

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from oslo_config import cfg
 
+from atoll.gateway.names import TopNames
 from atoll.gateway.proxy import Forwarder
 from atoll.jobs.declarations import JobTypes
 from atoll.jobs.enqueue import NewJob
@@ -37,6 +38,8 @@ class Gateway:
     authorizer: Authorizer | None = None
     """Atoll's own policy rules, for the decisions the gateway makes itself (not the pods')."""
     pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
+    top_names: TopNames = dataclasses.field(default_factory=lambda: TopNames(ttl=0.0))
+    """The top networks' and security groups' names server documents show, kept a while (`names`)."""
     """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
     _central: tuple[str, PodInfo] | None = dataclasses.field(default=None, init=False, repr=False)
 

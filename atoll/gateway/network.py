@@ -33,10 +33,17 @@ def router(gw: Gateway) -> Router:
     async def central(request: GatewayRequest) -> Reply:
         return await gw.forwarder.forward(request, central_pod())
 
+    async def update(request: GatewayRequest) -> Reply:
+        reply = await central(request)
+        if reply.status < 300:
+            gw.top_names.forget(request.params["collection"], request.params["item_id"])
+        return reply
+
     async def delete(request: GatewayRequest) -> Reply:
         collection, top_id = request.params["collection"], request.params["item_id"]
         if collection not in _KINDS:
             return await central(request)
+        gw.top_names.forget(collection, top_id)
         subnets: list[str] = []
         if collection == "networks":
             shown = await neutron.show(gateway_neutron.central(gw, request), "networks", top_id)
@@ -55,6 +62,7 @@ def router(gw: Gateway) -> Router:
     return Router(
         [
             Route("DELETE", "/{collection}/{item_id}", delete),
+            Route("PUT", "/{collection}/{item_id}", update),
             Route("*", "/", central),
             Route("*", "/{path:path}", central),
         ]

@@ -12,9 +12,9 @@ they are listed only. A compute service's `zone` is the pod's Atoll AZ, as in
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from atoll.core import jsonfast
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import ask_up_pods, concatenated, first_found
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -29,13 +29,13 @@ def service_zones(reply: Reply, pod: PodInfo) -> Reply:
     """The pod's AZ name in each compute service's `zone` (Nova's `internal` services keep theirs)."""
     if not isinstance(reply.body, bytes) or reply.status != 200:
         return reply
-    document = json.loads(reply.body)
+    document = jsonfast.loads(reply.body)
     services = document.get("services") if isinstance(document, dict) else None
     service = document.get("service") if isinstance(document, dict) else None
     for item in [*(services if isinstance(services, list) else []), service]:
         if isinstance(item, dict) and item.get("zone") not in (None, INTERNAL_ZONE):
             item["zone"] = pod.az_name
-    reply.body = json.dumps(document).encode()
+    reply.body = jsonfast.dumps(document)
     return reply
 
 

@@ -12,10 +12,11 @@ replies  `port_id`, `net_id` and `subnet_id` of copies are shown as the top ids 
 
 from __future__ import annotations
 
-import json
+import asyncio
 import re
 from typing import Any
 
+from atoll.core import jsonfast
 from atoll.gateway.compute import ports
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
@@ -92,23 +93,26 @@ async def top_ids(gw: Gateway, request: GatewayRequest, pod: PodInfo, reply: Rep
     """Attachments of copies show the top port, network and subnet ids (the copies' names)."""
     if reply.status >= 300 or not isinstance(reply.body, bytes) or b"port_id" not in reply.body:
         return reply
-    document = json.loads(reply.body)
+    document = jsonfast.loads(reply.body)
     many = document.get("interfaceAttachments") if isinstance(document, dict) else None
     one = document.get("interfaceAttachment") if isinstance(document, dict) else None
     attachments = [a for a in (many if isinstance(many, list) else [one]) if isinstance(a, dict)]
     if not attachments:
         return reply
     pod_neutron = ports.realizer_for(gw, request, pod).pod
-    names = await _names(pod_neutron, "ports", {a.get("port_id") for a in attachments})
-    names |= await _names(pod_neutron, "networks", {a.get("net_id") for a in attachments})
     subnets = {f.get("subnet_id") for a in attachments for f in a.get("fixed_ips") or [] if isinstance(f, dict)}
-    names |= await _names(pod_neutron, "subnets", subnets)
+    found = await asyncio.gather(
+        _names(pod_neutron, "ports", {a.get("port_id") for a in attachments}),
+        _names(pod_neutron, "networks", {a.get("net_id") for a in attachments}),
+        _names(pod_neutron, "subnets", subnets),
+    )
+    names = {key: name for part in found for key, name in part.items()}
     for attachment in attachments:
         for key in ("port_id", "net_id"):
             attachment[key] = names.get(attachment.get(key), attachment.get(key))
         for fixed in attachment.get("fixed_ips") or []:
             fixed["subnet_id"] = names.get(fixed.get("subnet_id"), fixed.get("subnet_id"))
-    reply.body = json.dumps(document).encode()
+    reply.body = jsonfast.dumps(document)
     return reply
 
 

@@ -20,12 +20,13 @@ replies  `addresses` keyed by a bottom network's name (the top id) show the top 
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from atoll.core import jsonfast
 from atoll.core.errors import BadRequest, Conflict
 from atoll.gateway import neutron as gateway_neutron
 from atoll.gateway.deps import Gateway
@@ -246,13 +247,6 @@ def _address_maps(document: Any) -> list[dict[str, Any]]:
     return [document] if isinstance(document, dict) else []  # GET .../ips/{network}: {"<name>": [...]}
 
 
-async def _names(central: Neutron, collection: str, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    query = [("id", i) for i in sorted(ids)] + [("fields", "id"), ("fields", "name")]
-    return {item["id"]: item.get("name") or item["id"] for item in await neutron.find(central, collection, query)}
-
-
 async def top_names(gw: Gateway, request: GatewayRequest, reply: Reply) -> Reply:
     """Server replies with top names: `addresses` keyed by the top networks' names, not by their
     bottom copies' (the top ids), and `security_groups` named by the top groups' names."""
@@ -264,14 +258,17 @@ async def top_names(gw: Gateway, request: GatewayRequest, reply: Reply) -> Reply
         return reply
     central = gateway_neutron.central(gw, request)
     try:
-        networks = await _names(central, "networks", network_ids)
-        groups = await _names(central, "security-groups", group_ids)
+        # Both at once: a server's show or list waits for one central Neutron round trip, not two.
+        networks, groups = await asyncio.gather(
+            gw.top_names.names(central, "networks", network_ids),
+            gw.top_names.names(central, "security-groups", group_ids),
+        )
     except Exception:
         LOG.warning("Top names for a server reply could not be read from the central Neutron", exc_info=True)
         return reply
     if not networks and not groups:
         return reply
-    document = json.loads(reply.body)
+    document = jsonfast.loads(reply.body)
     for addresses in _address_maps(document):
         for key in [k for k in addresses if k in networks]:
             # Nova groups addresses by network name: two networks of one name share a key.
@@ -280,5 +277,5 @@ async def top_names(gw: Gateway, request: GatewayRequest, reply: Reply) -> Reply
         for group in server.get("security_groups") or []:
             if isinstance(group, dict) and group.get("name") in groups:
                 group["name"] = groups[group["name"]]
-    reply.body = json.dumps(document).encode()
+    reply.body = jsonfast.dumps(document)
     return reply

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable
 
+from atoll.core import jsonfast
 from atoll.core.errors import AtollError
 from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
@@ -116,7 +116,7 @@ class AtollTypeIds:
     async def show(self, request: GatewayRequest, reply: Reply) -> Reply:
         if reply.status >= 300 or not isinstance(reply.body, bytes) or b'"volume_type_id"' not in reply.body:
             return reply
-        document = json.loads(reply.body)
+        document = jsonfast.loads(reply.body)
         listed = document.get("volumes") or [document.get("volume")]
         volumes = [v for v in listed if isinstance(v, dict) and isinstance(v.get("volume_type"), str)]
         if not volumes:
@@ -128,7 +128,7 @@ class AtollTypeIds:
             if shown is not None and volume.get("volume_type_id") and shown != volume["volume_type_id"]:
                 volume["volume_type_id"], changed = shown, True
         if changed:
-            reply.body = json.dumps(document).encode()
+            reply.body = jsonfast.dumps(document)
         return reply
 
     def around(self, handler: Handler) -> Handler:

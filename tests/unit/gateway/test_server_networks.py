@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from atoll.db.models import ResourceRouting
+from atoll.gateway.names import TopNames
 from tests.conftest import MEMBER
 from tests.unit.gateway.conftest import Bed
 from tests.unit.network.fakeneutron import FakeNeutron
@@ -150,6 +151,51 @@ async def test_replies_show_top_names_and_delete_frees_the_ports(net: Net) -> No
     net.pods["Pod1"].made("ports")[0]["device_owner"] = "compute:nova"  # bound by the pod's Nova
     assert (await net.bed.http.delete(f"/compute/v2.1/servers/{server_id}", headers=MEMBER)).status_code == 204
     assert (net.central.made("ports"), net.pods["Pod1"].made("ports"), await _ports(net.bed)) == ([], [], [])
+
+
+async def test_top_names_are_kept_a_while_and_a_rename_through_atoll_shows_at_once(net: Net) -> None:
+    now = [0.0]
+    net.bed.parts.gateway.top_names = TopNames(ttl=30.0, clock=lambda: now[0])
+    response = await net.boot("az1", {"uuid": net.network["id"]})
+    server_id = response.json()["server"]["id"]
+    server = net.bed.pods["Pod1"].servers[server_id]
+    server["addresses"] = {net.network["id"]: [{"version": 4, "addr": "10.9.0.5"}]}
+    url = f"/compute/v2.1/servers/{server_id}"
+
+    async def shown() -> list[str]:
+        return list((await net.bed.http.get(url, headers=MEMBER)).json()["server"]["addresses"])
+
+    def asked() -> int:
+        return sum(1 for method, path, _ in net.central.calls if (method, path) == ("GET", "/networks"))
+
+    before = asked()
+    assert [await shown(), await shown()] == [["net1"], ["net1"]]
+    assert asked() == before + 1  # the second show used the name kept
+
+    net.central.objects["networks"][net.network["id"]]["name"] = "renamed-in-neutron"
+    assert await shown() == ["net1"]  # a rename Atoll did not see: within the TTL, the name kept
+    now[0] += 31
+    assert await shown() == ["renamed-in-neutron"]
+
+    body = {"network": {"name": "renamed-through-atoll"}}
+    put = await net.bed.http.put(f"/network/v2.0/networks/{net.network['id']}", json=body, headers=MEMBER)
+    assert put.status_code == 200
+    assert await shown() == ["renamed-through-atoll"]  # at once
+
+
+async def test_top_names_not_listed_to_the_caller_are_asked_again() -> None:
+    central = FakeNeutron("the central Neutron")
+    known = central.add("networks", name="seen")
+    names = TopNames(ttl=30.0)
+
+    async def listed(ids: set[str]) -> dict[str, str]:
+        return await names.names(central, "networks", ids)
+
+    assert await listed({known["id"], "not-listed"}) == {known["id"]: "seen"}
+    assert await listed({known["id"], "not-listed"}) == {known["id"]: "seen"}
+    assert len(central.calls) == 2  # asked again, for the id it did not list
+    assert await listed({known["id"]}) == {known["id"]: "seen"}
+    assert len(central.calls) == 2
 
 
 async def test_delete_releases_a_port_the_user_gave(net: Net) -> None:
