@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atoll.gateway.compute import admin, images, ports, servers, shared, zones
+from atoll.gateway.compute import admin, images, ports, servers, shared, tenant_usage, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.merged import BRIEF, MergedList
@@ -25,5 +25,6 @@ def router(gw: Gateway) -> Router:
             *shared.routes(gw),
             *admin.routes(gw),
             *images.routes(gw),
+            *tenant_usage.routes(gw),
         ]
     )

@@ -3,10 +3,10 @@ aggregates in one list, and the hypervisor statistics summed over the pods.
 
 Nova's policy in each pod decides who may call them (admins by default): Atoll forwards
 the caller's token and relays a pod's refusal. Items have no routing: a call on one item
-(a hypervisor or a service, whose ids are UUIDs from microversion 2.53) is found by
+(a hypervisor or a service, whose ids are UUIDs from microversion 2.53, or a host) is found by
 `first_found`: a read asks every up pod at once, a write asks them in turn until one knows
 it. Aggregates are a pod's own business (their ids are per-pod integers); through Atoll
-they are listed only. A compute service's `zone` is the pod's Atoll AZ, as in
+they are listed only. A compute service's or host's `zone` is the pod's Atoll AZ, as in
 `openstack availability zone list`; Nova's `internal` zone stays.
 """
 
@@ -26,13 +26,14 @@ INTERNAL_ZONE = "internal"
 
 
 def service_zones(reply: Reply, pod: PodInfo) -> Reply:
-    """The pod's AZ name in each compute service's `zone` (Nova's `internal` services keep theirs)."""
+    """The pod's AZ name in each compute service's and host's `zone` (Nova's `internal` ones keep theirs)."""
     if not isinstance(reply.body, bytes) or reply.status != 200:
         return reply
     document = jsonfast.loads(reply.body)
-    services = document.get("services") if isinstance(document, dict) else None
-    service = document.get("service") if isinstance(document, dict) else None
-    for item in [*(services if isinstance(services, list) else []), service]:
+    if not isinstance(document, dict):
+        return reply
+    listed = [item for key in ("services", "hosts") if isinstance(document.get(key), list) for item in document[key]]
+    for item in [*listed, document.get("service")]:
         if isinstance(item, dict) and item.get("zone") not in (None, INTERNAL_ZONE):
             item["zone"] = pod.az_name
     reply.body = jsonfast.dumps(document)
@@ -73,6 +74,11 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-services", concatenated(gw, "services", service_zones)),
         Route(("PUT", "DELETE"), "/os-services/{service_id}", service),
         Route(READ, "/os-aggregates", concatenated(gw, "aggregates")),
+        # Hosts (deprecated, gone from 2.43): every pod's, a host's show, update and power actions in its pod.
+        Route(READ, "/os-hosts", concatenated(gw, "hosts", service_zones)),
+        Route(READ, "/os-hosts/{host_name}", by_id),
+        Route("PUT", "/os-hosts/{host_name}", by_id),
+        Route(READ, "/os-hosts/{host_name}/{action}", by_id),
         # Every pod's migrations one pod after the other (a migration stays in its server's pod);
         # from 2.59 `limit` and `marker` apply within each pod.
         Route(READ, "/os-migrations", concatenated(gw, "migrations")),

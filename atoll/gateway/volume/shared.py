@@ -9,8 +9,9 @@
   routing, so a call on one is found in the pods (`first_found`: a read asks them all at
   once, a write one after the other until one knows it), and their lists
   are the pods' lists put together.
-- user messages (`/messages`), and for admins the services and pools of every pod
-  (`/os-services`, `/scheduler-stats/get_pools`), put together the same way.
+- user messages (`/messages`), and for admins the services, pools and clusters of every pod
+  (`/os-services`, `/scheduler-stats/get_pools`, `/clusters`), put together the same way; a
+  cluster is shown, enabled or disabled in the pod that has it.
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-hosts/{host}", somewhere),
         Route(READ, "/capabilities/{host}", somewhere),
         Route(READ, "/scheduler-stats/get_pools", collection("pools")),
+        Route(READ, "/clusters", collection("clusters")),
+        Route(READ, "/clusters/detail", collection("clusters")),
+        Route(READ, "/clusters/{name}", somewhere),
+        Route("PUT", "/clusters/{action}", first_accepting(gw)),
         Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),
         Route(READ, "/attachments", collection("attachments")),
         Route(READ, "/attachments/detail", collection("attachments")),

@@ -61,6 +61,11 @@ class FakeCloud(FakeNova):
         r("POST", "/v3/os-volume-transfer/{id}/accept", self._accept_transfer)
         r("GET", "/v3/os-services", self._services)
         r("PUT", "/v3/os-services/{action}", self._service_action)
+        self.clusters: list[dict[str, Any]] = []
+        r("GET", "/v3/clusters", self._clusters)
+        r("GET", "/v3/clusters/detail", self._clusters)
+        r("GET", "/v3/clusters/{name}", self._cluster)
+        r("PUT", "/v3/clusters/{action}", self._cluster_action)
 
     async def _summary(self, request: web.Request) -> web.StreamResponse:
         volumes = self.volumes.values()
@@ -314,6 +319,23 @@ class FakeCloud(FakeNova):
 
     async def _services(self, _request: web.Request) -> web.StreamResponse:
         return self._cinder({"services": self.services})
+
+    async def _clusters(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"clusters": self.clusters})
+
+    async def _cluster(self, request: web.Request) -> web.StreamResponse:
+        found = [c for c in self.clusters if c["name"] == request.match_info["name"]]
+        if not found:
+            return self._fault(404, "itemNotFound", f"Cluster {request.match_info['name']} could not be found.")
+        return self._cinder({"cluster": found[0]})
+
+    async def _cluster_action(self, request: web.Request) -> web.StreamResponse:
+        name = (await request.json()).get("name")
+        found = [c for c in self.clusters if c["name"] == name]
+        if not found:
+            return self._fault(404, "itemNotFound", f"Cluster {name} could not be found.")
+        found[0]["status"] = "disabled" if request.match_info["action"] == "disable" else "enabled"
+        return self._cinder({"cluster": found[0]})
 
     async def _service_action(self, request: web.Request) -> web.StreamResponse:
         """enable/disable of a host's service: 400 for a host this Cinder does not have."""

@@ -56,7 +56,9 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/images/{id}", self._nova_image)
         r("DELETE", "/v2.1/images/{id}", self._nova_image)
         r("*", "/v2.1/images/{id}/metadata", self._nova_image_metadata)
-        r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates|migrations)}{rest:.*}", self._operator)
+        r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates|migrations|hosts)}{rest:.*}", self._operator)
+        r("GET", "/v2.1/os-simple-tenant-usage", self._usage)
+        r("GET", "/v2.1/os-simple-tenant-usage/{tenant}", self._usage)
         self.canned: dict[str, tuple[int, Any]] = {}
         """GET answers a test sets after the pod is up (path -> status, body): limits, quota sets."""
         r("GET", "/v2.1/limits", self._canned)
@@ -272,6 +274,46 @@ class FakeNova(FakePod):
             return self._fault(404, "itemNotFound", "Keypair not found")
         return self._echo(request, {"keypair": keypair})
 
+    async def _usage(self, request: web.Request) -> web.StreamResponse:
+        """Nova's usage report of this pod's servers (one hour each, one vCPU), in id order; from 2.40
+        paged by `limit` and `marker` with links, as Nova pages it."""
+        tenant = request.match_info.get("tenant")
+        servers = sorted(
+            (s for s in self.servers.values() if tenant is None or s.get("tenant_id") == tenant), key=lambda s: s["id"]
+        )
+        version = tuple(int(p) for p in request.headers.get("X-OpenStack-Nova-API-Version", "2.1").split("."))
+        if tenant is not None and "detailed" in request.query:
+            return self._fault(400, "badRequest", "Additional properties are not allowed ('detailed' was unexpected)")
+        limit, marker = 1000, None
+        if version >= (2, 40):
+            if not request.query.get("limit", "1").isdigit():
+                return self._fault(400, "badRequest", "limit param must be an integer")
+            limit = int(request.query.get("limit", 1000)) or 1000
+            marker = request.query.get("marker")
+        if marker is not None:
+            ids = [s["id"] for s in servers]
+            if marker not in ids:
+                return self._fault(400, "badRequest", f"Marker {marker} could not be found.")
+            servers = servers[ids.index(marker) + 1 :]
+        servers = servers[:limit]
+        usages: dict[str, dict[str, Any]] = {}
+        for server in servers:
+            usage = usages.setdefault(
+                server.get("tenant_id", ""),
+                {"tenant_id": server.get("tenant_id", ""), "total_hours": 0, "total_vcpus_usage": 0}
+                | {"total_memory_mb_usage": 0, "total_local_gb_usage": 0, "start": "s", "stop": "e"},
+            )
+            usage["total_hours"] += 1
+            usage["total_vcpus_usage"] += 1
+            usage.setdefault("server_usages", []).append({"instance_id": server["id"], "name": server["name"]})
+        detailed = tenant is not None or request.query.get("detailed") == "1"
+        listed = [u if detailed else {k: v for k, v in u.items() if k != "server_usages"} for u in usages.values()]
+        key = "tenant_usage" if tenant else "tenant_usages"
+        body: dict[str, Any] = {key: (listed[0] if listed else {}) if tenant else listed}
+        if version >= (2, 40) and servers and len(servers) == limit:
+            body[f"{key}_links"] = [{"href": f"{self.url}/v2.1/os-simple-tenant-usage?marker={servers[-1]['id']}"}]
+        return self._echo(request, body)
+
     async def _operator(self, request: web.Request) -> web.StreamResponse:
         """Hypervisors, services, aggregates and migrations: one of each, named after this pod's AZ."""
         kind, rest = request.match_info["kind"], request.match_info["rest"]
@@ -290,6 +332,16 @@ class FakeNova(FakePod):
             return self._echo(request, {"services": services})
         if kind == "services" and rest == f"/svc-{self.az}" and request.method == "PUT":
             return self._echo(request, {"service": services[0] | (await request.json())})
+        hosts = [
+            {"host_name": f"{self.az}-host", "service": "compute", "zone": self.az},
+            {"host_name": f"{self.az}-host", "service": "conductor", "zone": "internal"},
+        ]
+        if kind == "hosts" and rest == "":
+            return self._echo(request, {"hosts": hosts})
+        if kind == "hosts" and rest == f"/{self.az}-host" and request.method == "GET":
+            return self._echo(request, {"host": [{"resource": {"host": f"{self.az}-host", "project": "(total)"}}]})
+        if kind == "hosts" and rest == f"/{self.az}-host" and request.method == "PUT":
+            return self._echo(request, {"host": f"{self.az}-host"} | (await request.json()))
         if kind == "aggregates" and rest == "":
             return self._echo(request, {"aggregates": [{"id": 1, "name": f"agg-{self.az}"}]})
         if kind == "migrations" and rest == "":

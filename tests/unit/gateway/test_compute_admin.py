@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
 from atoll.gateway.compute.admin import summed
+from atoll.gateway.compute.tenant_usage import merge_usages
 from atoll.types import PodStatus
 from tests.conftest import ADMIN
 from tests.unit.gateway.conftest import Bed
@@ -83,3 +89,98 @@ async def test_a_write_by_id_stops_at_the_first_pod_that_knows_the_item(bed: Bed
     updated = await bed.http.put(f"{BASE}/os-services/svc-nova", json={"status": "disabled"}, headers=ADMIN)
     assert updated.status_code == 200
     assert [len([s for s in bed.pods[p].seen if "/os-services/" in s["path"]]) for p in ("Pod1", "Pod2")] == [1, 0]
+
+
+# -- usage reports (/os-simple-tenant-usage) -----------------------------------------------------
+
+USAGE = f"{BASE}/os-simple-tenant-usage"
+PAGED = {**ADMIN, "X-OpenStack-Nova-API-Version": "2.40"}
+
+
+def _ids(n: int, pod: str) -> list[str]:
+    return [f"{pod}-{i:02d}-0000-4000-8000-000000000000" for i in range(n)]
+
+
+async def test_usage_is_added_up_over_the_pods(bed: Bed) -> None:
+    for pod, count in (("Pod1", 2), ("Pod2", 3)):
+        for server_id in _ids(count, pod.lower()):
+            bed.pods[pod].add("vm", id=server_id)
+    bed.pods["Pod2"].add("other", id="pod2-99-0000-4000-8000-000000000000", tenant_id="project-b")
+    listed = (await bed.http.get(USAGE, params={"detailed": "1"}, headers=ADMIN)).json()["tenant_usages"]
+    assert [(u["tenant_id"], u["total_hours"], len(u["server_usages"])) for u in listed] == [
+        ("project-a", 5, 5),
+        ("project-b", 1, 1),
+    ]
+    brief = (await bed.http.get(USAGE, headers=ADMIN)).json()["tenant_usages"]
+    assert [("server_usages" in u, u["total_vcpus_usage"]) for u in brief] == [(False, 5), (False, 1)]
+    shown = (await bed.http.get(f"{USAGE}/project-a", headers=ADMIN)).json()["tenant_usage"]
+    assert (shown["total_hours"], len(shown["server_usages"])) == (5, 5)
+    assert (await bed.http.get(f"{USAGE}/project-none", headers=ADMIN)).json() == {"tenant_usage": {}}
+    paged = (await bed.http.get(f"{USAGE}/project-a", params={"limit": "4"}, headers=PAGED)).json()
+    assert [s["instance_id"][:4] for s in paged["tenant_usage"]["server_usages"]] == ["pod1", "pod1", "pod2", "pod2"]
+    assert "marker=pod2-01" in paged["tenant_usage_links"][0]["href"]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 6])
+async def test_usage_pages_walk_the_pods_as_nova_walks_its_cells(bed: Bed, limit: int) -> None:
+    expected = _ids(3, "pod1") + _ids(2, "pod2")
+    for server_id in expected:
+        bed.pods["Pod1" if server_id.startswith("pod1") else "Pod2"].add("vm", id=server_id)
+    seen: list[str] = []
+    params: dict[str, str] = {"limit": str(limit), "detailed": "1", "start": "2026-01-01T00:00:00"}
+    for _ in range(10):
+        page = (await bed.http.get(USAGE, params=params, headers=PAGED)).json()
+        seen += [s["instance_id"] for u in page["tenant_usages"] for s in u["server_usages"]]
+        if "tenant_usages_links" not in page:
+            break
+        [link] = page["tenant_usages_links"]
+        assert link["href"].startswith("http://atoll.test/compute/v2.1/os-simple-tenant-usage?")
+        query = dict(parse_qsl(urlsplit(link["href"]).query))
+        assert query["start"] == "2026-01-01T00:00:00"
+        params = query
+    assert seen == expected
+
+
+async def test_usage_pages_refuse_a_marker_no_pod_has_and_name_a_pod_left_out(bed: Bed) -> None:
+    for server_id in _ids(2, "pod2"):
+        bed.pods["Pod2"].add("vm", id=server_id)
+    unknown = await bed.http.get(USAGE, params={"marker": "nowhere"}, headers=PAGED)
+    assert unknown.status_code == 400
+    assert "Marker nowhere could not be found." in unknown.text
+    bad = await bed.http.get(USAGE, params={"limit": "many"}, headers=PAGED)
+    assert bad.status_code == 400
+    bed.pods["Pod1"].failing = lambda request: 503 if "tenant-usage" in request.path else None
+    partial = await bed.http.get(USAGE, params={"detailed": "1"}, headers=PAGED)
+    assert partial.status_code == 200
+    assert partial.headers["Atoll-Partial-Pods"] == "Pod1"
+    assert [len(u["server_usages"]) for u in partial.json()["tenant_usages"]] == [2]
+
+
+def test_merge_usages_adds_totals_and_keeps_the_first_of_the_rest() -> None:
+    one: dict[str, Any] = {"tenant_id": "a", "total_hours": 1.5, "start": "s1", "server_usages": [{"instance_id": "x"}]}
+    two: dict[str, Any] = {"tenant_id": "a", "total_hours": 2, "start": "s2", "server_usages": [{"instance_id": "y"}]}
+    merged = merge_usages([[one], [two, {}]], detailed=True)
+    assert merged == [
+        {
+            "tenant_id": "a",
+            "total_hours": 3.5,
+            "start": "s1",
+            "server_usages": [one["server_usages"][0], two["server_usages"][0]],
+        }
+    ]
+    assert one["server_usages"] == [{"instance_id": "x"}]  # the pods' documents are not changed
+
+
+async def test_hosts_of_every_pod_show_atoll_zones_and_one_is_found_in_its_pod(bed: Bed) -> None:
+    listed = (await bed.http.get(f"{BASE}/os-hosts", headers=ADMIN)).json()["hosts"]
+    assert [(h["host_name"], h["zone"]) for h in listed] == [
+        ("nova-host", "az1"),
+        ("nova-host", "internal"),
+        ("zone-b-host", "az2"),
+        ("zone-b-host", "internal"),
+    ]
+    shown = await bed.http.get(f"{BASE}/os-hosts/zone-b-host", headers=ADMIN)
+    assert shown.json()["host"][0]["resource"]["host"] == "zone-b-host"
+    updated = await bed.http.put(f"{BASE}/os-hosts/zone-b-host", json={"status": "disable"}, headers=ADMIN)
+    assert updated.json() == {"host": "zone-b-host", "status": "disable"}
+    assert (await bed.http.get(f"{BASE}/os-hosts/nowhere", headers=ADMIN)).status_code == 404

@@ -442,6 +442,23 @@ async def test_a_service_host_is_disabled_in_the_pod_that_has_it(clouds: Bed) ->
     assert "Invalid host nowhere" in unknown.json()["badRequest"]["message"]
 
 
+async def test_clusters_of_every_pod_and_one_disabled_in_its_pod(clouds: Bed) -> None:
+    for name in clouds.pods:
+        cluster = {"name": f"{name}-cluster@lvm", "binary": "cinder-volume", "state": "up", "status": "enabled"}
+        cloud(clouds, name).clusters.append(cluster)
+    for path in ("/clusters", "/clusters/detail"):
+        listed = (await clouds.http.get(f"{V3}{path}", headers=ADMIN)).json()["clusters"]
+        assert [c["name"] for c in listed] == ["Pod1-cluster@lvm", "Pod2-cluster@lvm"]
+    shown = await clouds.http.get(f"{V3}/clusters/Pod2-cluster@lvm", headers=ADMIN)
+    assert shown.json()["cluster"]["name"] == "Pod2-cluster@lvm"
+    body = {"name": "Pod2-cluster@lvm", "binary": "cinder-volume"}
+    disabled = await clouds.http.put(f"{V3}/clusters/disable", json=body, headers=ADMIN)
+    assert (disabled.status_code, disabled.json()["cluster"]["status"]) == (200, "disabled")
+    assert [c["status"] for c in cloud(clouds, "Pod1").clusters] == ["enabled"]
+    unknown = await clouds.http.put(f"{V3}/clusters/disable", json={"name": "nowhere"}, headers=ADMIN)
+    assert unknown.status_code == 404
+
+
 async def test_offset_skips_items_of_the_merged_list(clouds: Bed) -> None:
     for i in range(3):
         cloud(clouds, "Pod1").add_volume(f"v{2 * i}")
