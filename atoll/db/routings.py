@@ -129,6 +129,17 @@ async def find(session: AsyncSession, top_id: str, resource_type: str) -> Sequen
     return (await session.scalars(query)).all()
 
 
+async def of_type(session: AsyncSession, resource_type: str) -> Sequence[ResourceRouting]:
+    """Every confirmed routing of a kind of resource, oldest first (for the few global kinds Atoll
+    matches across pods itself, such as volume types)."""
+    query = (
+        sa.select(ResourceRouting)
+        .where(ResourceRouting.resource_type == resource_type, ResourceRouting.bottom_id.is_not(None))
+        .order_by(ResourceRouting.id)
+    )
+    return (await session.scalars(query)).all()
+
+
 async def forget(session: AsyncSession, top_id: str, resource_type: str, pod_id: str | None = None) -> None:
     query = sa.delete(ResourceRouting).where(
         ResourceRouting.top_id == top_id, ResourceRouting.resource_type == resource_type

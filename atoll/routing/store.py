@@ -86,6 +86,12 @@ class RoutingStore:
             rows = await routings_db.find(session, top_id, resource_type.value)
         return [Route(r.top_id, str(r.bottom_id), PodId(r.pod_id), ProjectId(r.project_id)) for r in rows]
 
+    async def of_type(self, resource_type: ResourceType) -> list[Route]:
+        """Every confirmed routing of a kind of resource, oldest first."""
+        async with self._sessions() as session:
+            rows = await routings_db.of_type(session, resource_type.value)
+        return [Route(r.top_id, str(r.bottom_id), PodId(r.pod_id), ProjectId(r.project_id)) for r in rows]
+
     async def held(self, top_id: str, resource_type: ResourceType, pod_id: PodId) -> Reservation | None:
         """The reservation another caller holds on a top id in a pod, if any."""
         async with self._sessions() as session:

@@ -10,7 +10,7 @@ from atoll.resources.volume import VOLUME
 
 
 def router(gw: Gateway) -> Router:
-    type_ids = types.AtollTypeIds(gw)
+    type_ids = types.TypeIds(gw)
     volume_list = MergedList(gw, VOLUME, routed.VOLUME_AZ, brief=BRIEF, az_filter=True)
     return Router(
         [
@@ -18,8 +18,8 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/volumes/detail", type_ids.around(volume_list)),
             *volumes.routes(gw, type_ids),
             *dependents.routes(gw),
-            *types.routes(gw),
-            *groups.routes(gw),
+            *types.routes(gw, type_ids),
+            *groups.routes(gw, type_ids),
             *shared.routes(gw),
         ]
     )

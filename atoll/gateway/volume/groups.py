@@ -16,10 +16,10 @@ from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import concatenated, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
-from atoll.gateway.pipeline import CreatePipeline, CreatePlan
+from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Step
 from atoll.gateway.router import Route
 from atoll.gateway.volume import routed, types
-from atoll.gateway.volume.types import GROUP_TYPES, VOLUME_TYPES, Named
+from atoll.gateway.volume.types import GROUP_TYPES, Named
 from atoll.gateway.volume.volumes import pinned_by, run
 from atoll.pods.info import PodInfo
 from atoll.resources.volume import GROUP, GROUP_SNAPSHOT
@@ -28,7 +28,7 @@ READ = ("GET",)
 
 
 async def _pods_id(gw: Gateway, request: GatewayRequest, pod: PodInfo, named: Named, shown_id: str) -> str:
-    """`pod`'s id of the item Atoll shows as `shown_id` (the first up pod's), found by name."""
+    """`pod`'s id of the group type Atoll shows as `shown_id` (the first up pod's), found by name."""
     first = (await up_pods(gw, request))[0]
     if first.pod_id == pod.pod_id:
         return shown_id
@@ -39,22 +39,26 @@ async def _pods_id(gw: Gateway, request: GatewayRequest, pod: PodInfo, named: Na
     return found if found is not None else shown_id
 
 
-async def types_in_pod(gw: Gateway, plan: CreatePlan) -> None:
+def types_in_pod(type_ids: types.TypeIds) -> Step:
     """The group type and volume types of a new group, as the chosen pod knows them."""
-    assert plan.pod is not None
-    group_type = plan.member.get("group_type")
-    if isinstance(group_type, str):
-        plan.member["group_type"] = await _pods_id(gw, plan.request, plan.pod, GROUP_TYPES, group_type)
-    volume_types = plan.member.get("volume_types")
-    if isinstance(volume_types, list):
-        plan.member["volume_types"] = [
-            await _pods_id(gw, plan.request, plan.pod, VOLUME_TYPES, t) if isinstance(t, str) else t
-            for t in volume_types
-        ]
+
+    async def step(gw: Gateway, plan: CreatePlan) -> None:
+        assert plan.pod is not None
+        group_type = plan.member.get("group_type")
+        if isinstance(group_type, str):
+            plan.member["group_type"] = await _pods_id(gw, plan.request, plan.pod, GROUP_TYPES, group_type)
+        volume_types = plan.member.get("volume_types")
+        if isinstance(volume_types, list):
+            plan.member["volume_types"] = [
+                (await type_ids.in_pod(plan.request, plan.pod, t) or t) if isinstance(t, str) else t
+                for t in volume_types
+            ]
+
+    return step
 
 
-def routes(gw: Gateway) -> list[Route]:
-    groups = CreatePipeline(GROUP, prepare=[types_in_pod])
+def routes(gw: Gateway, type_ids: types.TypeIds) -> list[Route]:
+    groups = CreatePipeline(GROUP, prepare=[types_in_pod(type_ids)])
     snapshots = CreatePipeline(GROUP_SNAPSHOT, constrain=[pinned_by((("group_id", GROUP),))])
 
     async def create_group(request: GatewayRequest) -> Reply:

@@ -1,16 +1,18 @@
 """Volume types, QoS specs and group types: global, made in every up pod and read from one.
 
 Cinder gives each new type an id of its own choosing (its create takes no id), so one type
-has a different id in each pod. Atoll shows the ids of the first up pod and finds the same
-type in the other pods by its name, which Cinder keeps unique: a write to `/types/{id}...`
-goes to the first pod as sent and to each other pod with that pod's id of the same name;
-a volume create naming a type by id passes the type's name (Cinder takes either).
+has a different id in each pod; Atoll finds the same type in the other pods by its name,
+which Cinder keeps unique. Volume types show Atoll's own id (`TypeIds`: the id of the first
+copy Atoll saw, kept as a routing per pod), whichever pods are up; a call on
+`/types/{id}...` reaches each pod under that pod's own id, a volume create naming a type by
+id passes the type's name (Cinder takes either), and a volume type id in any reply of these
+APIs or in a volume (`volume_type_id`) is Atoll's. QoS specs and group types show the first
+up pod's ids and are matched by name the same way.
 
 A pod that is down or fails misses a volume type's write and gets a job
 (`atoll.gateway.catchup`): the type copied by name from the pod that took it, or deleted
-there, once the pod is back. QoS specs and group types are matched by name the same way
-(a QoS association names a volume type, whose id is mapped to each pod's too); a pod that
-misses their write is logged, with no job yet.
+there, once the pod is back (its copy then gets the type's routing). QoS specs and group
+types get jobs too; a pod that misses a write with no job type is logged.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from atoll.core import jsonfast
 from atoll.core.errors import AtollError
 from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import every_pod_missed, one_pod, up_pods
+from atoll.gateway.fanout import ask_each, every_pod_missed, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.services import VOLUME
+from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
+from atoll.types import PodId, ProjectId, ResourceType
 
 LOG = logging.getLogger(__name__)
 
@@ -80,40 +84,107 @@ async def id_in(
     return None
 
 
-class AtollTypeIds:
-    """Volume documents name their type's id (`volume_type_id`, 3.63+) in their own pod; Atoll shows the
-    first up pod's id of the type of that name, the one its type list and show use.
+@dataclasses.dataclass
+class TypeTable:
+    """Volume types as the up pods list them, each under Atoll's own id (`TypeIds`)."""
 
-    The first pod's name -> id map is cached for `ttl` seconds and read again when a document
-    names a type the map does not know yet; a name that the last read did not find either (a
-    type made in the volume's pod only, or gone) waits for the `ttl` like the rest, rather than
-    costing a read on every call.
+    tops: dict[str, str] = dataclasses.field(default_factory=dict)
+    """name -> Atoll's id."""
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Atoll's id -> name."""
+    bottoms: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
+    """(pod, the pod's own id) -> Atoll's id."""
+    in_pods: dict[tuple[str, PodId], str] = dataclasses.field(default_factory=dict)
+    """(Atoll's id, pod) -> the pod's own id."""
+
+    def shown(self, pod: PodInfo, body: bytes) -> bytes:
+        """`pod`'s own ids of volume types in a body written as Atoll's."""
+        for (holder, bottom), top in self.bottoms.items():
+            if holder == pod.pod_id and bottom != top and bottom.encode() in body:
+                body = body.replace(bottom.encode(), top.encode())
+        return body
+
+
+class TypeIds:
+    """Atoll's own, stable ids of volume types.
+
+    Cinder chooses each type's id (its create takes none), so one type, matched across pods by
+    its name (which Cinder keeps unique), has an id of its own in every pod. Atoll shows one id
+    for it whichever pods are up: the id of the first copy it saw (the first up pod's, in pod
+    order, the first time), kept as a routing per pod (top id -> that pod's own id,
+    `ResourceType.VOLUME_TYPE`). Before, Atoll showed the first up pod's ids, so the ids of
+    every type changed while that pod was down, and a type made then kept another pod's id
+    only until the first pod got its copy: a client keeping ids (Terraform's state) saw
+    them change.
+
+    The table is read again every `ttl` seconds, and at once after a type is made or deleted
+    through this process: every up pod's types (as the caller may see them) matched by name
+    with the routings; a copy with no routing yet gets one, under the id its name already has
+    in another pod, else its own. A copy only gets its routing while a pod that has one is up
+    (a type first seen while the first pod is down keeps the id of the copy seen first).
     """
 
     def __init__(self, gw: Gateway, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.gw = gw
         self.ttl = ttl
         self.clock = clock
-        self._ids: dict[str, str] = {}
-        self._absent: set[str] = set()
-        self._pod: str | None = None
+        self._table: TypeTable | None = None
         self._read_at = float("-inf")
+        self._pods: tuple[PodId, ...] = ()
 
-    async def ids(self, request: GatewayRequest, names: set[str]) -> dict[str, str]:
-        pod = (await up_pods(self.gw, request))[0]
-        stale = self.clock() - self._read_at > self.ttl or pod.pod_id != self._pod
-        if stale or not names <= self._ids.keys() | self._absent:
-            response = await self.gw.forwarder.send(
-                request, pod, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
-            )
-            if response.status == 200:
-                listed = response.json().get("volume_types", [])
-                self._ids = {t["name"]: t["id"] for t in listed if isinstance(t, dict) and "name" in t and "id" in t}
-                self._pod, self._read_at = pod.pod_id, self.clock()
-                self._absent = (set() if stale else self._absent) | (names - self._ids.keys())
-        return self._ids
+    def invalidate(self) -> None:
+        self._table = None
+
+    async def table(self, request: GatewayRequest) -> TypeTable:
+        pods = await up_pods(self.gw, request)
+        ids = tuple(p.pod_id for p in pods)
+        if self._table is None or self.clock() - self._read_at > self.ttl or ids != self._pods:
+            self._table = await self._read(request, pods)
+            self._read_at, self._pods = self.clock(), ids
+        return self._table
+
+    async def _read(self, request: GatewayRequest, pods: list[PodInfo]) -> TypeTable:
+        answers = await ask_each(
+            self.gw, request, pods, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
+        )
+        routes = await self.gw.routings.of_type(ResourceType.VOLUME_TYPE)
+        routed: dict[tuple[PodId, str], str] = {}
+        for route in routes:  # oldest first: a copy routed twice (two processes at once) keeps the first
+            routed.setdefault((route.pod_id, route.bottom_id), route.top_id)
+        copies: dict[str, list[tuple[PodId, str]]] = {}
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, AtollError) or answer.status != 200:
+                continue
+            try:
+                listed = answer.json().get("volume_types", [])
+            except (ValueError, AttributeError):
+                continue
+            for item in listed if isinstance(listed, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("id"), str):
+                    copies.setdefault(item["name"], []).append((pod.pod_id, item["id"]))
+        table = TypeTable()
+        for name, found in copies.items():
+            known = [routed[copy] for copy in found if copy in routed]
+            top = known[0] if known else found[0][1]
+            for pod_id, bottom in found:
+                if (pod_id, bottom) not in routed:
+                    await self.gw.routings.adopt(top, bottom, pod_id, ProjectId(""), ResourceType.VOLUME_TYPE)
+                table.bottoms[(pod_id, bottom)] = top
+                table.in_pods[(top, pod_id)] = bottom
+                table.in_pods.setdefault((routed.get((pod_id, bottom), top), pod_id), bottom)
+            table.tops[name], table.names[top] = top, name
+        return table
+
+    async def in_pod(self, request: GatewayRequest, pod: PodInfo, type_id: str) -> str | None:
+        """`pod`'s own id of the type Atoll shows as `type_id`; None when Atoll shows no such type."""
+        return (await self.table(request)).in_pods.get((type_id, pod.pod_id))
+
+    async def name_of(self, request: GatewayRequest, type_id: str) -> str | None:
+        return (await self.table(request)).names.get(type_id)
 
     async def show(self, request: GatewayRequest, reply: Reply) -> Reply:
+        """Volume documents name their type's id (`volume_type_id`, 3.63+) in their own pod: Atoll's
+        id of the type of that name is shown instead."""
         if reply.status >= 300 or not isinstance(reply.body, bytes) or b'"volume_type_id"' not in reply.body:
             return reply
         document = jsonfast.loads(reply.body)
@@ -121,10 +192,10 @@ class AtollTypeIds:
         volumes = [v for v in listed if isinstance(v, dict) and isinstance(v.get("volume_type"), str)]
         if not volumes:
             return reply
-        ids = await self.ids(request, {v["volume_type"] for v in volumes})
+        tops = (await self.table(request)).tops
         changed = False
         for volume in volumes:
-            shown = ids.get(volume["volume_type"])
+            shown = tops.get(volume["volume_type"])
             if shown is not None and volume.get("volume_type_id") and shown != volume["volume_type_id"]:
                 volume["volume_type_id"], changed = shown, True
         if changed:
@@ -138,66 +209,127 @@ class AtollTypeIds:
         return handle
 
 
-async def name_of(gw: Gateway, request: GatewayRequest, type_id: str) -> str | None:
-    """The name of the type Atoll shows under `type_id` (the first up pod's id), if there is one."""
-    pods = await up_pods(gw, request)
-    return await name_in(gw, request, pods[0], type_id)
+def routes(gw: Gateway, ids: TypeIds) -> list[Route]:
+    return [route for named in (VOLUME_TYPES, QOS_SPECS, GROUP_TYPES) for route in NamedApi(gw, named, ids).routes()]
 
 
-def routes(gw: Gateway) -> list[Route]:
-    return [*named_routes(gw, VOLUME_TYPES), *named_routes(gw, QOS_SPECS), *named_routes(gw, GROUP_TYPES)]
+class NamedApi:
+    """The calls on one kind of named item. Volume types show Atoll's ids (`ids`); QoS specs and group
+    types show the first up pod's own ids. Any volume type id in a reply (a QoS spec's associations,
+    a type's access list) is Atoll's."""
 
+    def __init__(self, gw: Gateway, named: Named, ids: TypeIds) -> None:
+        self.gw = gw
+        self.named = named
+        self.ids = ids
+        self.stable = named is VOLUME_TYPES
 
-def named_routes(gw: Gateway, named: Named) -> list[Route]:
-    async def read(request: GatewayRequest) -> Reply:
-        return await one_pod(gw, request)
+    def routes(self) -> list[Route]:
+        named = self.named
+        base, item = named.path, f"{named.path}/{{item_id}}"
+        association = [
+            # Cinder changes QoS associations with GETs.
+            Route(READ, f"{item}/{action}", self.write)
+            for action in ("associate", "disassociate", "disassociate_all")
+            if named is QOS_SPECS
+        ]
+        return [
+            Route("POST", base, self.create),
+            Route(READ, base, self.read),
+            *association,
+            Route(READ, item, self.read),
+            Route(("PUT", "DELETE"), item, self.write),
+            Route(READ, f"{item}/{{rest:path}}", self.read),
+            Route(("POST", "PUT", "DELETE"), f"{item}/{{rest:path}}", self.write),
+        ]
 
-    async def create(request: GatewayRequest) -> Reply:
-        written = await every_pod_missed(gw, request)
-        made = written.response.json().get(named.member, {}) if written.response.status < 300 else {}
+    def _path(self, request: GatewayRequest, item_id: str, bottom: str) -> str:
+        return f"{self.named.path}/{bottom}" + request.path[len(f"{self.named.path}/{item_id}") :]
+
+    async def read(self, request: GatewayRequest) -> Reply:
+        pod = (await up_pods(self.gw, request))[0]
+        table = await self.ids.table(request)
+        item_id = request.params.get("item_id")
+        bottom = table.in_pods.get((item_id, pod.pod_id)) if self.stable and item_id else None
+        path = self._path(request, item_id, bottom) if item_id and bottom else None
+        reply = self.gw.forwarder.relay(request, pod, await self.gw.forwarder.send(request, pod, path=path))
+        if isinstance(reply.body, bytes):
+            reply.body = table.shown(pod, reply.body)
+        return reply
+
+    async def create(self, request: GatewayRequest) -> Reply:
+        written = await every_pod_missed(self.gw, request)
+        self.ids.invalidate()
+        made = written.response.json().get(self.named.member, {}) if written.response.status < 300 else {}
         name = made.get("name") if isinstance(made, dict) else None
         if isinstance(name, str):
-            await _missed(request, name, written.first, written.missed)
+            await self._missed(request, name, written.first, written.missed)
         return written.reply
 
     async def _missed(
-        request: GatewayRequest, name: str, first: PodInfo, missed: list[PodInfo], delete: bool = False
+        self, request: GatewayRequest, name: str, first: PodInfo, missed: list[PodInfo], delete: bool = False
     ) -> None:
-        if named.job_type is not None:
-            await catch_up(gw, request, named.job_type, name, first, missed, delete=delete)
+        if self.named.job_type is not None:
+            await catch_up(self.gw, request, self.named.job_type, name, first, missed, delete=delete)
         elif missed:
-            LOG.warning("%s %s missed by pods %s", named.member, name, ", ".join(p.name for p in missed))
+            LOG.warning("%s %s missed by pods %s", self.named.member, name, ", ".join(p.name for p in missed))
 
-    async def write(request: GatewayRequest) -> Reply:
+    async def _name(self, request: GatewayRequest, first: PodInfo, item_id: str) -> str | None:
+        if self.stable:
+            name = (await self.ids.table(request)).names.get(item_id)
+            if name is not None:
+                return name
+        return await name_in(self.gw, request, first, item_id, self.named)
+
+    async def _own_id(self, request: GatewayRequest, pod: PodInfo, item_id: str, name: str) -> str | None:
+        """`pod`'s own id of the item Atoll shows as `item_id`, called `name`."""
+        if self.stable:
+            bottom = (await self.ids.table(request)).in_pods.get((item_id, pod.pod_id))
+            if bottom is not None:
+                return bottom
+        return await id_in(self.gw, request, pod, name, self.named)
+
+    async def write(self, request: GatewayRequest) -> Reply:
         """A change to one item: the first pod decides; the others get it under their own id."""
+        gw = self.gw
         first, *others = await up_pods(gw, request)
         down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has("volume")]
         item_id = request.params["item_id"]
-        name = await name_in(gw, request, first, item_id, named)
-        response = await gw.forwarder.send(request, first)
+        name = await self._name(request, first, item_id)
+        own = await self._own_id(request, first, item_id, name) if name is not None else None
+        path = self._path(request, item_id, own) if own is not None else None
+        query = await self._pod_type_ids(request, first)
+        response = await gw.forwarder.send(request, first, path=path, query=query)
         if response.status >= 300 or name is None:
-            return gw.forwarder.relay(request, first, response)
+            return await self._shown(request, first, response)
         body = await request.body() if request.method in ("POST", "PUT") else None
-        taken = await asyncio.gather(*(_follow(request, first, pod, name, item_id, body) for pod in others))
+        taken = await asyncio.gather(*(self._follow(request, pod, name, item_id, body) for pod in others))
         missed = down + [pod for pod, ok in zip(others, taken, strict=True) if not ok]
         delete = request.method == "DELETE" and "rest" not in request.params
-        await _missed(request, name, first, missed, delete=delete)
-        return gw.forwarder.relay(request, first, response)
+        if delete and self.stable:
+            await gw.routings.forget(item_id, ResourceType.VOLUME_TYPE, delete=True)
+            self.ids.invalidate()
+        await self._missed(request, name, first, missed, delete=delete)
+        return await self._shown(request, first, response)
 
-    async def _follow(
-        request: GatewayRequest, first: PodInfo, pod: PodInfo, name: str, item_id: str, body: bytes | None
-    ) -> bool:
+    async def _shown(self, request: GatewayRequest, pod: PodInfo, response: PodResponse) -> Reply:
+        reply = self.gw.forwarder.relay(request, pod, response)
+        if isinstance(reply.body, bytes) and reply.body:
+            reply.body = (await self.ids.table(request)).shown(pod, reply.body)
+        return reply
+
+    async def _follow(self, request: GatewayRequest, pod: PodInfo, name: str, item_id: str, body: bytes | None) -> bool:
         """The change made in `pod` too; False when it missed it there (a job catches it up)."""
         try:
-            bottom = await id_in(gw, request, pod, name, named)
+            bottom = await self._own_id(request, pod, item_id, name)
             if bottom is None:
-                LOG.warning("%s %s (%s) is missing in pod %s", named.member, name, item_id, pod.name)
+                LOG.warning("%s %s (%s) is missing in pod %s", self.named.member, name, item_id, pod.name)
                 return False
-            path = f"{named.path}/{bottom}" + request.path[len(f"{named.path}/{item_id}") :]
-            query = await _pod_type_ids(request, first, pod)
+            path = self._path(request, item_id, bottom)
+            query = await self._pod_type_ids(request, pod)
             if query is None:
                 return False
-            answer = await gw.forwarder.send(request, pod, path=path, body=body, query=query)
+            answer = await self.gw.forwarder.send(request, pod, path=path, body=body, query=query)
             if answer.status >= 300:
                 LOG.warning("%s %s: pod %s answered %s", request.method, path, pod.name, answer.status)
             return answer.status < 500
@@ -205,33 +337,18 @@ def named_routes(gw: Gateway, named: Named) -> list[Route]:
             LOG.warning("%s %s did not reach pod %s: %s", request.method, request.path, pod.name, error.message)
             return False
 
-    async def _pod_type_ids(request: GatewayRequest, first: PodInfo, pod: PodInfo) -> list[tuple[str, str]] | None:
+    async def _pod_type_ids(self, request: GatewayRequest, pod: PodInfo) -> list[tuple[str, str]] | None:
         """The request's query with a volume type id (`vol_type_id` of a QoS association) as `pod`
         knows that type; None when `pod` has no type of that name."""
         query = list(request.query)
         for index, (key, value) in enumerate(query):
             if key == "vol_type_id":
-                type_name = await name_in(gw, request, first, value)
-                mapped = None if type_name is None else await id_in(gw, request, pod, type_name)
+                table = await self.ids.table(request)
+                mapped = table.in_pods.get((value, pod.pod_id))
+                if mapped is None and (type_name := table.names.get(value)) is not None:
+                    mapped = await id_in(self.gw, request, pod, type_name)
                 if mapped is None:
                     LOG.warning("Volume type %s has no copy in pod %s", value, pod.name)
                     return None
                 query[index] = (key, mapped)
         return query
-
-    base, item = named.path, f"{named.path}/{{item_id}}"
-    association = [
-        # Cinder changes QoS associations with GETs.
-        Route(READ, f"{item}/{action}", write)
-        for action in ("associate", "disassociate", "disassociate_all")
-        if named is QOS_SPECS
-    ]
-    return [
-        Route("POST", base, create),
-        Route(READ, base, read),
-        *association,
-        Route(READ, item, read),
-        Route(("PUT", "DELETE"), item, write),
-        Route(READ, f"{item}/{{rest:path}}", read),
-        Route(("POST", "PUT", "DELETE"), f"{item}/{{rest:path}}", write),
-    ]

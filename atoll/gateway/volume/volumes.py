@@ -67,20 +67,24 @@ async def image_in_pod(gw: Gateway, plan: CreatePlan) -> None:
     )
 
 
-async def type_by_name(gw: Gateway, plan: CreatePlan) -> None:
-    value = plan.member.get("volume_type")
-    if isinstance(value, str) and _UUID.match(value):
-        name = await types.name_of(gw, plan.request, value)
-        if name is not None:
-            plan.member["volume_type"] = name
+def type_by_name(type_ids: types.TypeIds) -> Step:
+    """A volume type named by Atoll's id is passed by its name (the pod's id of it differs)."""
+
+    async def step(_gw: Gateway, plan: CreatePlan) -> None:
+        value = plan.member.get("volume_type")
+        if isinstance(value, str) and _UUID.match(value):
+            name = await type_ids.name_of(plan.request, value)
+            if name is not None:
+                plan.member["volume_type"] = name
+
+    return step
 
 
 CONSTRAINTS: list[Step] = [sources_pin]
-PREPARE: list[Step] = [image_in_pod, type_by_name]
 
 
-def routes(gw: Gateway, type_ids: types.AtollTypeIds) -> list[Route]:
-    pipeline = CreatePipeline(VOLUME, constrain=CONSTRAINTS, prepare=PREPARE)
+def routes(gw: Gateway, type_ids: types.TypeIds) -> list[Route]:
+    pipeline = CreatePipeline(VOLUME, constrain=CONSTRAINTS, prepare=[image_in_pod, type_by_name(type_ids)])
 
     async def create(request: GatewayRequest) -> Reply:
         return await run(gw, pipeline, request)

@@ -531,3 +531,63 @@ async def test_the_volume_summary_adds_up_the_pods_and_names_one_that_did_not_an
     partial = await clouds.http.get(f"{V3}/volumes/summary", headers=headers)
     assert partial.json() == {"volume-summary": {"total_size": 2, "total_count": 1}}
     assert partial.headers["atoll-partial-pods"] == "Pod2"
+
+
+# -- Atoll's own ids of volume types, whichever pods are up -----------------------------------------
+
+
+async def test_a_types_id_stays_while_the_first_pod_is_down(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    gold = (await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)).json()
+    gold_id = gold["volume_type"]["id"]
+    assert one.types[gold_id]["name"] == "gold"  # Atoll's id is the first pod's
+    in_two = two.type_named("gold")
+    assert in_two is not None
+    listed = (await clouds.http.get(f"{V3}/types", headers=MEMBER)).json()["volume_types"]
+    assert {t["name"]: t["id"] for t in listed}["gold"] == gold_id
+
+    await clouds.set_status("Pod1", PodStatus.DOWN)
+    listed = (await clouds.http.get(f"{V3}/types", headers=MEMBER)).json()["volume_types"]
+    assert {t["name"]: t["id"] for t in listed}["gold"] == gold_id  # Pod2's copy, under the same id
+    shown = await clouds.http.get(f"{V3}/types/{gold_id}", headers=MEMBER)
+    assert (shown.status_code, shown.json()["volume_type"]["id"]) == (200, gold_id)
+    assert two.seen[-1]["path"] == f"/v3/types/{in_two['id']}"
+    specs = await clouds.http.post(f"{V3}/types/{gold_id}/extra_specs", json={"extra_specs": {"k": "v"}}, headers=ADMIN)
+    assert specs.status_code == 200
+    assert in_two["extra_specs"] == {"k": "v"}
+    volume = await create(clouds, {"volume": {"size": 1, "volume_type": gold_id}})
+    assert volume.status_code == 202, volume.text
+    assert two.bodies[-1]["volume"]["volume_type"] == "gold"
+    assert volume.json()["volume"]["volume_type_id"] == gold_id
+
+
+async def test_a_type_made_while_the_first_pod_is_down_keeps_its_id_once_that_pod_has_it(clouds: Bed) -> None:
+    one, two = cloud(clouds, "Pod1"), cloud(clouds, "Pod2")
+    await clouds.set_status("Pod1", PodStatus.DOWN)
+    made = await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "silver"}}, headers=ADMIN)
+    silver_id = made.json()["volume_type"]["id"]
+    assert two.types[silver_id]["name"] == "silver"
+    assert (await clouds.http.get(f"{V3}/types/{silver_id}", headers=MEMBER)).status_code == 200  # seen: routed
+
+    await clouds.set_status("Pod1", PodStatus.UP)
+    copy = one.add_type("silver")  # as the catch-up job makes it, under Pod1's own id
+    listed = (await clouds.http.get(f"{V3}/types", headers=MEMBER)).json()["volume_types"]
+    assert {t["name"]: t["id"] for t in listed}["silver"] == silver_id
+    shown = await clouds.http.get(f"{V3}/types/{silver_id}", headers=MEMBER)
+    assert (shown.status_code, shown.json()["volume_type"]["name"]) == (200, "silver")
+    assert one.seen[-1]["path"] == f"/v3/types/{copy['id']}"
+    volume = one.add_volume("in-one", volume_type="silver")
+    assert volume["volume_type_id"] == copy["id"]
+    shown_volume = (await clouds.http.get(f"{V3}/volumes/{volume['id']}", headers=MEMBER)).json()["volume"]
+    assert shown_volume["volume_type_id"] == silver_id
+
+    deleted = await clouds.http.delete(f"{V3}/types/{silver_id}", headers=ADMIN)
+    assert deleted.status_code == 202
+    assert (one.type_named("silver"), two.type_named("silver")) == (None, None)
+    async with clouds.sessions() as session:
+        kinds = (
+            await session.scalars(
+                sa.select(ResourceRouting.top_id).where(ResourceRouting.resource_type == "volume_type")
+            )
+        ).all()
+    assert silver_id not in kinds
