@@ -27,6 +27,15 @@ class Located:
     bottom_id: str
 
 
+GOING = frozenset({"deleting", "DELETED", "SOFT_DELETED", "pending_delete", "deleted"})
+"""Statuses (and Nova task states) of an item on its way out, in Nova, Cinder and Glance."""
+
+
+def going(item: dict[str, Any]) -> bool:
+    """Whether a pod shows the item being deleted or deleted."""
+    return item.get("status") in GOING or item.get("OS-EXT-STS:task_state") == "deleting"
+
+
 def unavailable(resource: Resource, item_id: str, pod: PodInfo) -> ServiceUnavailable:
     return ServiceUnavailable(
         f"The {resource.name.replace('_', ' ')} {item_id} is in availability zone {pod.az_name}, whose pod "
@@ -67,6 +76,10 @@ async def _search(
     results = await asyncio.gather(*(show(p) for p in asked), return_exceptions=True)
     silent = [p for p in pods if p not in asked or isinstance(results[asked.index(p)], AtollError)]
     for pod, result in zip(asked, results, strict=True):
+        if isinstance(result, dict) and going(result):
+            # Being deleted (a client polling for a delete's end): found, and not given a routing, which
+            # would outlive the item.
+            return Located(pod, item_id)
         if isinstance(result, dict):
             project = result.get("tenant_id") or result.get("project_id") or request.context.project_id or ""
             route = await gw.routings.adopt(

@@ -160,6 +160,13 @@ class RoutingStore:
             async with self._sessions.begin() as session:
                 await routings_db.forget(session, top_id, resource_type.value)
 
+    async def gone(self, top_id: str, resource_type: ResourceType, asker: str | None) -> None:
+        """The routed pod answered 404 for the item: the cached routing is dropped, and the rows too when
+        `asker` is the routing's project (a pod hides other projects' items behind a 404 too, so only
+        their owner's 404 says the item is gone; else a caller could erase another project's routings)."""
+        route = await self.lookup(top_id, resource_type)
+        await self.forget(top_id, resource_type, delete=route is not None and bool(asker) and route.project_id == asker)
+
     async def forget_in(self, top_id: str, resource_type: ResourceType, pod_id: PodId) -> None:
         """Delete the routing of a top id in one pod (its bottom object there is gone)."""
         self._cache.pop((resource_type.value, top_id), None)

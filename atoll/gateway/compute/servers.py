@@ -125,7 +125,7 @@ def routes(gw: Gateway) -> list[Route]:
         )
         response = await gw.forwarder.send(request, located.pod, json_body=body)
         if response.status == 404:
-            await gw.routings.forget(server_id, ResourceType.SERVER)
+            await gw.routings.gone(server_id, ResourceType.SERVER, request.context.project_id)
         elif request.method == "DELETE" and response.status == 204:
             await gw.routings.forget(server_id, ResourceType.SERVER, delete=True)
             await ports.release(gw, request, located.pod, server_id)

@@ -45,7 +45,7 @@ def member(gw: Gateway, resource: Resource, adjust: Adjust = show_atoll_az) -> H
         located = await locate(gw, request, resource, item_id)
         response = await gw.forwarder.send(request, located.pod)
         if response.status == 404:
-            await gw.routings.forget(item_id, kind)
+            await gw.routings.gone(item_id, kind, request.context.project_id)
         elif request.method == "DELETE" and response.status in (202, 204):
             await gw.routings.forget(item_id, kind, delete=True)
         return adjust(gw.forwarder.relay(request, located.pod, response), located.pod)

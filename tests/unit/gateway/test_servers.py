@@ -259,3 +259,33 @@ def test_az_fields_set_on_parsed_items_as_on_the_bytes(az: str) -> None:
         {"id": "b", "OS-EXT-AZ:availability_zone": az, "pinned_availability_zone": az, "name": "nova"},
         "not an item",
     ]
+
+
+async def _server_routings(bed: Bed) -> list[str]:
+    async with bed.sessions() as session:
+        query = sa.select(ResourceRouting.top_id).where(ResourceRouting.resource_type == "server")
+        return list((await session.scalars(query)).all())
+
+
+async def test_a_server_being_deleted_is_shown_without_a_routing_that_would_outlive_it(bed: Bed) -> None:
+    """`openstack server delete --wait` polls the server until it is gone: before, each poll that found
+    it still deleting adopted it again, and the routing stayed after the server had gone."""
+    server = bed.pods["Pod2"].add("vm")
+    server["OS-EXT-STS:task_state"] = "deleting"
+    shown = await bed.http.get(f"/compute/v2.1/servers/{server['id']}", headers=MEMBER)
+    assert (shown.status_code, shown.json()["server"]["OS-EXT-AZ:availability_zone"]) == (200, "az2")
+    assert await _server_routings(bed) == []
+
+
+async def test_a_routed_servers_404_to_its_own_project_drops_the_routing_and_to_another_keeps_it(bed: Bed) -> None:
+    server = bed.pods["Pod2"].add("vm")
+    url = f"/compute/v2.1/servers/{server['id']}"
+    assert (await bed.http.get(url, headers=MEMBER)).status_code == 200  # adopted
+    assert await _server_routings(bed) == [server["id"]]
+    del bed.pods["Pod2"].servers[server["id"]]  # gone behind Atoll's back
+    other = await bed.http.get(url, headers={"X-Auth-Token": "member-b"})
+    assert other.status_code == 404
+    assert await _server_routings(bed) == [server["id"]]  # another project's 404 says nothing
+    mine = await bed.http.get(url, headers=MEMBER)
+    assert mine.status_code == 404
+    assert await _server_routings(bed) == []

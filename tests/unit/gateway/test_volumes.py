@@ -591,3 +591,16 @@ async def test_a_type_made_while_the_first_pod_is_down_keeps_its_id_once_that_po
             )
         ).all()
     assert silver_id not in kinds
+
+
+async def test_a_volume_being_deleted_gets_no_routing_and_its_owners_404_drops_one(clouds: Bed) -> None:
+    two = cloud(clouds, "Pod2")
+    going = two.add_volume("going", status="deleting")
+    assert (await clouds.http.get(f"{V3}/volumes/{going['id']}", headers=MEMBER)).status_code == 200
+    assert await routed_pod(clouds, going["id"], "volume") is None
+    kept = two.add_volume("kept")
+    assert (await clouds.http.get(f"{V3}/volumes/{kept['id']}", headers=MEMBER)).status_code == 200
+    assert await routed_pod(clouds, kept["id"], "volume") == "Pod2"
+    del two.volumes[kept["id"]]
+    assert (await clouds.http.get(f"{V3}/volumes/{kept['id']}", headers=MEMBER)).status_code == 404
+    assert await routed_pod(clouds, kept["id"], "volume") is None
