@@ -20,7 +20,7 @@ from typing import Any
 from atoll.core import jsonfast
 from atoll.core.errors import AtollError, InvalidInput, NotFound
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import PARTIAL_HEADER
+from atoll.gateway.fanout import PARTIAL_HEADER, ask_each
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.rewrite import AzFields
@@ -39,6 +39,7 @@ from atoll.listing import (
 )
 from atoll.listing.declared import ALL as COLLECTIONS
 from atoll.listing.fields import Collection
+from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
 from atoll.resources.spec import Resource
 from atoll.types import ServiceType
@@ -99,11 +100,15 @@ class MergedList:
         filters = {name: list(listed.filters) for name in pods}
         if self.az_filter:
             pods, filters = _by_az(pods, list(listed.filters))
-        marker = await self._marker(request, listed.marker, listed.spec)
-
         # A brief list (`GET /servers`: id, name, links) has none of the values it is sorted on, so it is
-        # merged from the pods' detailed lists and each item cut down to the brief shape afterwards.
+        # merged from the pods' detailed lists and each item cut down to the brief shape afterwards;
+        # unless at most one pod has anything to list (`_one_pods_brief_list`).
         brief = bool(self.brief) and self.resource.detail_path is not None and request.path == self.resource.path
+        if brief and listed.marker is None and not listed.offset and not self.az_filter:
+            alone = await self._one_pods_brief_list(request, pods)
+            if alone is not None:
+                return alone
+        marker = await self._marker(request, listed.marker, listed.spec)
         asking = _Asking(request, self.resource.detail_path if brief else None, self.gw.list_timeout)
 
         async def fetch(pod: str, query: PodQuery) -> PodAnswer:
@@ -141,6 +146,39 @@ class MergedList:
         document |= links(listed.spec, base, request.query, page)
         headers = [(PARTIAL_HEADER, ",".join(page.partial).encode())] if page.partial else []
         return json_reply(200, document, headers)
+
+    async def _one_pods_brief_list(self, request: GatewayRequest, pods: Mapping[str, PodInfo]) -> Reply | None:
+        """A first page of a brief list from the pods' own brief lists, when at most one pod lists
+        anything: that pod's page is the merged page (its order is the requested one, and its
+        next link, whose marker is a plain id, continues the merged list). Nova's detailed list
+        costs its API several times the brief one (on the test bed, 150 ms against 50 for three
+        servers), so asking for it only to cut it down made `GET /servers` through Atoll three
+        times as slow as on a pod. None when two or more pods list something (or the routings say
+        they will, or a pod does not answer): the list is merged from the detailed lists."""
+        if any(name in ALL_PROJECTS for name, _ in request.query) or len(await self._hot(request, pods)) > 1:
+            return None
+        asked = list(pods.values())
+        answers = await ask_each(self.gw, request, asked, timeout=self.gw.list_timeout)
+        answered: list[tuple[PodInfo, PodResponse]] = []
+        holders = 0
+        for pod, answer in zip(asked, answers, strict=True):
+            if isinstance(answer, AtollError) or answer.status >= 500:
+                return None
+            if answer.status != 200:
+                return self.gw.forwarder.relay(request, pod, answer)  # the pod refused the caller: so does Atoll
+            try:
+                items = answer.json().get(self.collection.name)
+            except (ValueError, AttributeError):
+                return None
+            if not isinstance(items, list):
+                return None
+            holders += bool(items)
+            answered.append((pod, answer))
+        if holders > 1 or not answered:
+            return None
+        # The one pod with items, or (nothing anywhere) the first pod's empty page.
+        pod, answer = next(((p, a) for p, a in answered if a.json().get(self.collection.name)), answered[0])
+        return self.gw.forwarder.relay(request, pod, answer)
 
     async def _hot(self, request: GatewayRequest, pods: Mapping[str, PodInfo]) -> frozenset[str]:
         """The pods the routings say hold the caller's project's items (asked for a whole page at

@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -195,7 +196,10 @@ class FakeNova(FakePod):
             page = [{"id": s["id"], "name": s["name"], "links": s["links"]} for s in page]
         body: dict[str, Any] = {"servers": page}
         if len(page) == limit and page:
-            body["servers_links"] = [{"rel": "next", "href": f"{self.url}/v2.1/servers/detail?marker={page[-1]['id']}"}]
+            # As Nova links it: the same list and query, with the last item's id as the marker.
+            kept = [(k, v) for k, v in request.query.items() if k != "marker"]
+            query = urlencode([*kept, ("marker", page[-1]["id"])])
+            body["servers_links"] = [{"rel": "next", "href": f"{self.url}{request.path}?{query}"}]
         return self._echo(request, body)
 
     async def _create(self, request: web.Request) -> web.StreamResponse:

@@ -198,3 +198,51 @@ async def _walk_from(bed: Bed, href: str) -> list[str]:
         links = response.json().get("servers_links", [])
         url = links[0]["href"].removeprefix("http://atoll.test") if links else None
     return names
+
+
+def _asked(bed: Bed, path: str) -> int:
+    return sum(1 for pod in bed.pods.values() for seen in pod.seen if seen["path"] == path)
+
+
+async def test_a_brief_list_with_one_pods_servers_is_that_pods_brief_list(bed: Bed) -> None:
+    """Nova's detailed list costs it several times the brief one: while only one pod lists anything,
+    `GET /servers` is answered from the pods' brief lists, and its next link continues it."""
+    nothing = await bed.http.get("/compute/v2.1/servers", headers=MEMBER)
+    assert (nothing.status_code, nothing.json()) == (200, {"servers": []})
+    assert (_asked(bed, "/v2.1/servers"), _asked(bed, "/v2.1/servers/detail")) == (2, 0)
+    made = [bed.pods["Pod2"].add(name) for name in ("one", "two", "three")]
+    newest_first = [s["name"] for s in sorted(made, key=lambda s: (s["created"], s["id"]), reverse=True)]
+    first = await bed.http.get("/compute/v2.1/servers?limit=2", headers=MEMBER)
+    assert [s["name"] for s in first.json()["servers"]] == newest_first[:2]
+    assert (_asked(bed, "/v2.1/servers"), _asked(bed, "/v2.1/servers/detail")) == (4, 0)
+    [link] = first.json()["servers_links"]
+    assert link["href"].startswith("http://atoll.test/compute/v2.1/servers?")
+    assert bed.pods["Pod2"].url not in first.text
+    rest = await bed.http.get(link["href"].removeprefix("http://atoll.test"), headers=MEMBER)
+    assert [s["name"] for s in rest.json()["servers"]] == newest_first[2:]
+
+
+async def test_a_brief_list_with_servers_in_two_pods_is_merged_from_the_detailed_lists(bed: Bed) -> None:
+    made = _seed(bed)
+    newest_first = [s["name"] for s in sorted(made, key=lambda s: (s["created"], s["id"]), reverse=True)]
+    listed = await bed.http.get("/compute/v2.1/servers", headers=MEMBER)
+    assert [s["name"] for s in listed.json()["servers"]] == newest_first
+    assert _asked(bed, "/v2.1/servers/detail") == 2
+
+
+async def test_a_brief_list_is_merged_at_once_when_the_routings_place_servers_in_two_pods(bed: Bed) -> None:
+    for name, pod in bed.ids.items():
+        server = f"routed-{name}"
+        await bed.parts.gateway.routings.adopt(server, server, pod, ProjectId("project-a"), ResourceType.SERVER)
+    bed.pods["Pod1"].add("here")
+    listed = await bed.http.get("/compute/v2.1/servers", headers=MEMBER)
+    assert [s["name"] for s in listed.json()["servers"]] == ["here"]
+    assert (_asked(bed, "/v2.1/servers"), _asked(bed, "/v2.1/servers/detail")) == (0, 2)
+
+
+async def test_a_pod_that_does_not_answer_a_brief_list_gets_the_merged_lists_partial_answer(bed: Bed) -> None:
+    bed.pods["Pod1"].add("here")
+    bed.pods["Pod2"].failing = lambda request: 503 if request.path.startswith("/v2.1/servers") else None
+    listed = await bed.http.get("/compute/v2.1/servers", headers=MEMBER)
+    assert [s["name"] for s in listed.json()["servers"]] == ["here"]
+    assert listed.headers["Atoll-Partial-Pods"] == "Pod2"
