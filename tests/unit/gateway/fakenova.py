@@ -24,6 +24,14 @@ def _stamp() -> str:
     return (_EPOCH + dt.timedelta(seconds=next(_CLOCK))).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _after(items: list[dict[str, Any]], marker: str | None) -> list[dict[str, Any]] | None:
+    """The items after the one whose id is `marker` (all without one); None when no item has it."""
+    if marker is None:
+        return items
+    ids = [item["id"] for item in items]
+    return items[ids.index(marker) + 1 :] if marker in ids else None
+
+
 class FakeNova(FakePod):
     def __init__(self, az: str = "nova", versions: tuple[str, str] = ("2.1", "2.96")) -> None:
         super().__init__()
@@ -185,13 +193,11 @@ class FakeNova(FakePod):
 
             items.sort(key=value, reverse=direction == "desc")
         marker = request.query.get("marker")
-        if marker is not None:
-            ids = [s["id"] for s in items]
-            if marker not in ids:
-                return self._fault(400, "badRequest", f"marker [{marker}] not found")
-            items = items[ids.index(marker) + 1 :]
+        after = _after(items, marker)
+        if after is None:
+            return self._fault(400, "badRequest", f"marker [{marker}] not found")
         limit = int(request.query.get("limit", "1000"))
-        page = items[:limit]
+        page = after[:limit]
         if request.path == "/v2.1/servers":  # Nova's brief list: no sort values in the items
             page = [{"id": s["id"], "name": s["name"], "links": s["links"]} for s in page]
         body: dict[str, Any] = {"servers": page}
@@ -294,12 +300,10 @@ class FakeNova(FakePod):
                 return self._fault(400, "badRequest", "limit param must be an integer")
             limit = int(request.query.get("limit", 1000)) or 1000
             marker = request.query.get("marker")
-        if marker is not None:
-            ids = [s["id"] for s in servers]
-            if marker not in ids:
-                return self._fault(400, "badRequest", f"Marker {marker} could not be found.")
-            servers = servers[ids.index(marker) + 1 :]
-        servers = servers[:limit]
+        after = _after(servers, marker)
+        if after is None:
+            return self._fault(400, "badRequest", f"Marker {marker} could not be found.")
+        servers = after[:limit]
         usages: dict[str, dict[str, Any]] = {}
         for server in servers:
             usage = usages.setdefault(
