@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from oslo_config import cfg
 
@@ -20,6 +21,13 @@ from atoll.sync.calls import PodCalls
 from atoll.types import JobId, PodId, PodStatus, RegionName
 
 Enqueue = Callable[[NewJob], Awaitable[JobId]]
+
+
+class VolumeTypeNames(Protocol):
+    """The name of the volume type Atoll shows under an id (`volume.types.TypeIds`), for the calls of
+    other services that name one (a server's block device mapping)."""
+
+    async def name_of(self, request: Any, type_id: str) -> str | None: ...
 
 
 @dataclasses.dataclass
@@ -40,6 +48,8 @@ class Gateway:
     pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
     top_names: TopNames = dataclasses.field(default_factory=lambda: TopNames(ttl=0.0))
     """The top networks' and security groups' names server documents show, kept a while (`names`)."""
+    volume_type_names: VolumeTypeNames | None = None
+    """Set by the volume router: its table of Atoll's volume type ids."""
     """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
     _central: tuple[str, PodInfo] | None = dataclasses.field(default=None, init=False, repr=False)
 

@@ -98,12 +98,24 @@ async def images_in_pod(gw: Gateway, plan: CreatePlan) -> None:
         await image_copy.ensure_in_pod(gw, plan.request, image_id, plan.pod)
 
 
+async def volume_types_by_name(gw: Gateway, plan: CreatePlan) -> None:
+    """A block device mapping's `volume_type` (2.67+) named by Atoll's id is passed by its name: the
+    server's pod has its own id for the type, and Nova hands the value to its Cinder, which takes either."""
+    names = gw.volume_type_names
+    for mapping in plan.member.get("block_device_mapping_v2") or []:
+        value = mapping.get("volume_type") if isinstance(mapping, dict) else None
+        if names is not None and isinstance(value, str) and _UUID.match(value):
+            name = await names.name_of(plan.request, value)
+            if name is not None:
+                mapping["volume_type"] = name
+
+
 CONSTRAINTS: list[Step] = [volumes_pin, server_group_pin]
 """Steps pinning a new server to a pod. The network part adds the pods of the ports it uses."""
 
-PREPARE: list[Step] = [images_in_pod, ports.realize_networks]
+PREPARE: list[Step] = [images_in_pod, volume_types_by_name, ports.realize_networks]
 """Steps run once the pod is chosen, before Nova is called: image availability (the image copied
-there) and network realization (top networks and ports made in the pod)."""
+there), volume types by name, and network realization (top networks and ports made in the pod)."""
 
 
 # --- handlers --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from atoll.resources.volume import VOLUME
 
 def router(gw: Gateway) -> Router:
     type_ids = types.TypeIds(gw)
+    gw.volume_type_names = type_ids  # a server's block device mappings name types too
     volume_list = MergedList(gw, VOLUME, routed.VOLUME_AZ, brief=BRIEF, az_filter=True)
     return Router(
         [

@@ -82,12 +82,13 @@ def routes(gw: Gateway, type_ids: types.TypeIds) -> list[Route]:
 
     listed_groups = concatenated(gw, "groups", routed.show_atoll_az)
     listed_snapshots = concatenated(gw, "group_snapshots")
+    shown = type_ids.shown_in  # a group's `volume_types` are Atoll's ids
     return [
-        Route("POST", "/groups", create_group),
-        Route("POST", "/groups/action", from_source),
-        Route(READ, "/groups", listed_groups),
-        Route(READ, "/groups/detail", listed_groups),
-        Route(("GET", "PUT", "DELETE"), "/groups/{item_id}", routed.member(gw, GROUP)),
+        Route("POST", "/groups", shown(create_group)),
+        Route("POST", "/groups/action", shown(from_source)),
+        Route(READ, "/groups", shown(listed_groups)),
+        Route(READ, "/groups/detail", shown(listed_groups)),
+        Route(("GET", "PUT", "DELETE"), "/groups/{item_id}", shown(routed.member(gw, GROUP))),
         Route(("GET", "POST"), "/groups/{item_id}/{rest:path}", routed.sub_resource(gw, GROUP)),
         Route("POST", "/group_snapshots", create_snapshot),
         Route(READ, "/group_snapshots", listed_snapshots),

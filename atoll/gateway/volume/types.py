@@ -27,10 +27,11 @@ from atoll.core import jsonfast
 from atoll.core.errors import AtollError
 from atoll.gateway.catchup import catch_up
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import ask_each, every_pod_missed, up_pods
+from atoll.gateway.fanout import Answer, ask_each, every_pod_missed, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.services import VOLUME
+from atoll.jobs.outcomes import PermanentError, TemporaryError
 from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
 from atoll.types import PodId, ProjectId, ResourceType
@@ -97,10 +98,11 @@ class TypeTable:
     in_pods: dict[tuple[str, PodId], str] = dataclasses.field(default_factory=dict)
     """(Atoll's id, pod) -> the pod's own id."""
 
-    def shown(self, pod: PodInfo, body: bytes) -> bytes:
-        """`pod`'s own ids of volume types in a body written as Atoll's."""
+    def shown(self, pod: PodInfo | None, body: bytes) -> bytes:
+        """`pod`'s own ids of volume types in a body written as Atoll's (any pod's: None; the ids are
+        UUIDs, so one pod's id of a type names nothing in another)."""
         for (holder, bottom), top in self.bottoms.items():
-            if holder == pod.pod_id and bottom != top and bottom.encode() in body:
+            if (pod is None or holder == pod.pod_id) and bottom != top and bottom.encode() in body:
                 body = body.replace(bottom.encode(), top.encode())
         return body
 
@@ -143,10 +145,24 @@ class TypeIds:
             self._read_at, self._pods = self.clock(), ids
         return self._table
 
+    async def _lists(self, request: GatewayRequest, pods: list[PodInfo]) -> list[Answer]:
+        """Every pod's types, private ones included: asked with Atoll's own service token when it has
+        one (the table is the process's, not the caller's), else with the caller's."""
+        calls = self.gw.calls
+        if calls is None:
+            query = [("is_public", "None")]
+            return await ask_each(self.gw, request, pods, method="GET", path="/types", query=query, service=VOLUME)
+
+        async def listed(pod: PodInfo) -> Answer:
+            try:
+                return await calls.call(pod.region_name, "volume", "GET", "/types", params=[("is_public", "None")])
+            except (AtollError, TemporaryError, PermanentError) as error:
+                return AtollError(str(error))
+
+        return list(await asyncio.gather(*(listed(pod) for pod in pods)))
+
     async def _read(self, request: GatewayRequest, pods: list[PodInfo]) -> TypeTable:
-        answers = await ask_each(
-            self.gw, request, pods, method="GET", path="/types", query=[("is_public", "None")], service=VOLUME
-        )
+        answers = await self._lists(request, pods)
         routes = await self.gw.routings.of_type(ResourceType.VOLUME_TYPE)
         routed: dict[tuple[PodId, str], str] = {}
         for route in routes:  # oldest first: a copy routed twice (two processes at once) keeps the first
@@ -176,11 +192,32 @@ class TypeIds:
         return table
 
     async def in_pod(self, request: GatewayRequest, pod: PodInfo, type_id: str) -> str | None:
-        """`pod`'s own id of the type Atoll shows as `type_id`; None when Atoll shows no such type."""
-        return (await self.table(request)).in_pods.get((type_id, pod.pod_id))
+        """`pod`'s own id of the type Atoll shows as `type_id`; None when neither the table nor the
+        pods (by the name the first up pod gives it, with the caller's token) know one."""
+        found = (await self.table(request)).in_pods.get((type_id, pod.pod_id))
+        if found is None and (name := await self.name_of(request, type_id)) is not None:
+            found = await id_in(self.gw, request, pod, name)
+        return found
 
     async def name_of(self, request: GatewayRequest, type_id: str) -> str | None:
-        return (await self.table(request)).names.get(type_id)
+        """The name of the type Atoll shows as `type_id`. One the table does not hold (a private type
+        the caller who read it last may not see, one made in a pod meanwhile) is looked up in the
+        first up pod with the caller's token, as Cinder would look it up for them."""
+        name = (await self.table(request)).names.get(type_id)
+        if name is None:
+            name = await name_in(self.gw, request, (await up_pods(self.gw, request))[0], type_id)
+        return name
+
+    def shown_in(self, handler: Handler) -> Handler:
+        """Replies of `handler` with any pod's volume type ids written as Atoll's (a group's `volume_types`)."""
+
+        async def handle(request: GatewayRequest) -> Reply:
+            reply = await handler(request)
+            if reply.status < 300 and isinstance(reply.body, bytes) and b"volume_types" in reply.body:
+                reply.body = (await self.table(request)).shown(None, reply.body)
+            return reply
+
+        return handle
 
     async def show(self, request: GatewayRequest, reply: Reply) -> Reply:
         """Volume documents name their type's id (`volume_type_id`, 3.63+) in their own pod: Atoll's

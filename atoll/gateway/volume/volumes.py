@@ -114,9 +114,32 @@ def routes(gw: Gateway, type_ids: types.TypeIds) -> list[Route]:
             total["metadata"] = metadata
         return json_reply(200, {"volume-summary": total}, asked.partial)
 
+    actions = routed.sub_resource(gw, VOLUME)
+
+    async def action(request: GatewayRequest) -> Reply:
+        """`os-retype` naming the new type by Atoll's id passes its name: the volume's pod has its own id
+        for it (Cinder takes a name or an id). Every other action goes to the volume's pod as sent."""
+        if request.params["rest"] != "action":
+            return await actions(request)
+        try:
+            document = await request.json()
+        except BadRequest:
+            return await actions(request)  # the pod's own answer to a body that is not JSON
+        retype = document.get("os-retype") if isinstance(document, dict) else None
+        new_type = retype.get("new_type") if isinstance(retype, dict) else None
+        name = (
+            await type_ids.name_of(request, new_type) if isinstance(new_type, str) and _UUID.match(new_type) else None
+        )
+        if name is None or not isinstance(retype, dict):
+            return await actions(request)
+        retype["new_type"] = name
+        located = await locate(gw, request, VOLUME, request.params["item_id"])
+        return routed.show_atoll_az(await gw.forwarder.forward(request, located.pod, json_body=document), located.pod)
+
     return [
         Route("POST", "/volumes", type_ids.around(create)),
         Route("GET", "/volumes/summary", summary),
+        Route("POST", "/volumes/{item_id}/{rest:path}", action),
         Route(("GET", "PUT", "DELETE"), "/volumes/{item_id}", type_ids.around(routed.member(gw, VOLUME))),
         Route(("GET", "POST", "PUT", "DELETE"), "/volumes/{item_id}/{rest:path}", routed.sub_resource(gw, VOLUME)),
     ]

@@ -45,6 +45,7 @@ class FakeCloud(FakeNova):
         r("GET", "/v3/group_types", self._list_group_types)
         r("GET", "/v3/group_types/{id}", self._show_group_type)
         r("POST", "/v3/groups", self._create_group)
+        r("GET", "/v3/groups/detail", self._list_groups)
         r("GET", "/v3/groups/{id}", self._shower("groups"))
         r("POST", "/v3/group_snapshots", self._create_group_snapshot)
         self.qos: dict[str, dict[str, Any]] = {}
@@ -134,6 +135,9 @@ class FakeCloud(FakeNova):
         if group_type is None:
             return self._missing("Group type", request.match_info["id"])
         return self._cinder({"group_type": group_type})
+
+    async def _list_groups(self, _request: web.Request) -> web.StreamResponse:
+        return self._cinder({"groups": list(self.groups.values())})
 
     async def _create_group(self, request: web.Request) -> web.StreamResponse:
         """A group of this Cinder's own group type and volume types, by their ids here."""

@@ -367,6 +367,10 @@ async def test_a_group_uses_its_pods_type_ids_and_its_volumes_and_snapshots_foll
     assert list(two.group_snapshots) == [snap.json()["group_snapshot"]["id"]]
     shown = await clouds.http.get(f"{V3}/groups/{group['id']}", headers=MEMBER)
     assert shown.json()["group"]["availability_zone"] == "az2"
+    # Pod2's own ids of the group's volume types are shown as Atoll's, in every group document.
+    assert group["volume_types"] == shown.json()["group"]["volume_types"] == [gold["volume_type"]["id"]]
+    listed = (await clouds.http.get(f"{V3}/groups/detail", headers=MEMBER)).json()["groups"]
+    assert [g["volume_types"] for g in listed] == [[gold["volume_type"]["id"]]]
 
 
 async def test_volumes_show_the_type_ids_atoll_shows(clouds: Bed) -> None:
@@ -559,6 +563,13 @@ async def test_a_types_id_stays_while_the_first_pod_is_down(clouds: Bed) -> None
     assert volume.status_code == 202, volume.text
     assert two.bodies[-1]["volume"]["volume_type"] == "gold"
     assert volume.json()["volume"]["volume_type_id"] == gold_id
+    retyped = await clouds.http.post(
+        f"{V3}/volumes/{volume.json()['volume']['id']}/action",
+        json={"os-retype": {"new_type": gold_id, "migration_policy": "never"}},
+        headers=MEMBER,
+    )
+    assert retyped.status_code == 202
+    assert two.bodies[-1] == {"os-retype": {"new_type": "gold", "migration_policy": "never"}}
 
 
 async def test_a_type_made_while_the_first_pod_is_down_keeps_its_id_once_that_pod_has_it(clouds: Bed) -> None:
@@ -604,3 +615,22 @@ async def test_a_volume_being_deleted_gets_no_routing_and_its_owners_404_drops_o
     del two.volumes[kept["id"]]
     assert (await clouds.http.get(f"{V3}/volumes/{kept['id']}", headers=MEMBER)).status_code == 404
     assert await routed_pod(clouds, kept["id"], "volume") is None
+
+
+async def test_a_servers_block_device_mapping_names_a_volume_type_by_name(clouds: Bed) -> None:
+    two = cloud(clouds, "Pod2")
+    gold = (await clouds.http.post(f"{V3}/types", json={"volume_type": {"name": "gold"}}, headers=ADMIN)).json()
+    mapping = {"source_type": "blank", "destination_type": "volume", "volume_size": 1, "boot_index": -1}
+    body = {
+        "server": {
+            "name": "vm",
+            "flavorRef": "1",
+            "imageRef": IMAGE,
+            "availability_zone": "az2",
+            "block_device_mapping_v2": [mapping | {"volume_type": gold["volume_type"]["id"]}],
+        }
+    }
+    made = await clouds.http.post("/compute/v2.1/servers", json=body, headers=MEMBER)
+    assert made.status_code == 202, made.text
+    [sent] = two.bodies[-1]["server"]["block_device_mapping_v2"]
+    assert sent["volume_type"] == "gold"  # Pod2's Cinder knows the type by another id
