@@ -74,6 +74,8 @@ class ResourceType(enum.StrEnum):
     KEYPAIR = "keypair"
     IMAGE = "image"
     VOLUME_TYPE = "volume_type"
+    GROUP_TYPE = "group_type"
+    QOS_SPECS = "qos_specs"
     AGGREGATE = "aggregate"
     NETWORK = "network"
     SUBNET = "subnet"

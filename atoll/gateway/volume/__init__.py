@@ -10,7 +10,8 @@ from atoll.resources.volume import VOLUME
 
 
 def router(gw: Gateway) -> Router:
-    type_ids = types.TypeIds(gw)
+    ids = types.GlobalIds(gw)
+    type_ids = ids.types
     gw.volume_type_names = type_ids  # a server's block device mappings name types too
     volume_list = MergedList(gw, VOLUME, routed.VOLUME_AZ, brief=BRIEF, az_filter=True)
     return Router(
@@ -19,8 +20,8 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/volumes/detail", type_ids.around(volume_list)),
             *volumes.routes(gw, type_ids),
             *dependents.routes(gw),
-            *types.routes(gw, type_ids),
-            *groups.routes(gw, type_ids),
+            *types.routes(gw, ids),
+            *groups.routes(gw, ids),
             *shared.routes(gw),
         ]
     )

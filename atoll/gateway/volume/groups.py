@@ -13,52 +13,38 @@ from __future__ import annotations
 
 from atoll.core.errors import BadRequest
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, up_pods
+from atoll.gateway.fanout import concatenated
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline, CreatePlan, Step
 from atoll.gateway.router import Route
 from atoll.gateway.volume import routed, types
-from atoll.gateway.volume.types import GROUP_TYPES, Named
 from atoll.gateway.volume.volumes import pinned_by, run
-from atoll.pods.info import PodInfo
 from atoll.resources.volume import GROUP, GROUP_SNAPSHOT
 
 READ = ("GET",)
 
 
-async def _pods_id(gw: Gateway, request: GatewayRequest, pod: PodInfo, named: Named, shown_id: str) -> str:
-    """`pod`'s id of the group type Atoll shows as `shown_id` (the first up pod's), found by name."""
-    first = (await up_pods(gw, request))[0]
-    if first.pod_id == pod.pod_id:
-        return shown_id
-    name = await types.name_in(gw, request, first, shown_id, named)
-    if name is None:
-        return shown_id  # not one Atoll shows: the pod answers as Cinder does
-    found = await types.id_in(gw, request, pod, name, named)
-    return found if found is not None else shown_id
-
-
-def types_in_pod(type_ids: types.TypeIds) -> Step:
+def types_in_pod(ids: types.GlobalIds) -> Step:
     """The group type and volume types of a new group, as the chosen pod knows them."""
 
-    async def step(gw: Gateway, plan: CreatePlan) -> None:
+    async def step(_gw: Gateway, plan: CreatePlan) -> None:
         assert plan.pod is not None
         group_type = plan.member.get("group_type")
         if isinstance(group_type, str):
-            plan.member["group_type"] = await _pods_id(gw, plan.request, plan.pod, GROUP_TYPES, group_type)
+            plan.member["group_type"] = await ids.group_types.in_pod(plan.request, plan.pod, group_type) or group_type
         volume_types = plan.member.get("volume_types")
         if isinstance(volume_types, list):
             plan.member["volume_types"] = [
-                (await type_ids.in_pod(plan.request, plan.pod, t) or t) if isinstance(t, str) else t
+                (await ids.types.in_pod(plan.request, plan.pod, t) or t) if isinstance(t, str) else t
                 for t in volume_types
             ]
 
     return step
 
 
-def routes(gw: Gateway, type_ids: types.TypeIds) -> list[Route]:
-    groups = CreatePipeline(GROUP, prepare=[types_in_pod(type_ids)])
+def routes(gw: Gateway, ids: types.GlobalIds) -> list[Route]:
+    groups = CreatePipeline(GROUP, prepare=[types_in_pod(ids)])
     snapshots = CreatePipeline(GROUP_SNAPSHOT, constrain=[pinned_by((("group_id", GROUP),))])
 
     async def create_group(request: GatewayRequest) -> Reply:
@@ -82,7 +68,7 @@ def routes(gw: Gateway, type_ids: types.TypeIds) -> list[Route]:
 
     listed_groups = concatenated(gw, "groups", routed.show_atoll_az)
     listed_snapshots = concatenated(gw, "group_snapshots")
-    shown = type_ids.shown_in  # a group's `volume_types` are Atoll's ids
+    shown = ids.shown_in  # a group's `group_type` and `volume_types` are Atoll's ids
     return [
         Route("POST", "/groups", shown(create_group)),
         Route("POST", "/groups/action", shown(from_source)),

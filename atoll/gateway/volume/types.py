@@ -1,18 +1,16 @@
 """Volume types, QoS specs and group types: global, made in every up pod and read from one.
 
-Cinder gives each new type an id of its own choosing (its create takes no id), so one type
-has a different id in each pod; Atoll finds the same type in the other pods by its name,
-which Cinder keeps unique. Volume types show Atoll's own id (`TypeIds`: the id of the first
-copy Atoll saw, kept as a routing per pod), whichever pods are up; a call on
-`/types/{id}...` reaches each pod under that pod's own id, a volume create naming a type by
-id passes the type's name (Cinder takes either), and a volume type id in any reply of these
-APIs or in a volume (`volume_type_id`) is Atoll's. QoS specs and group types show the first
-up pod's ids and are matched by name the same way.
+Cinder gives each of them an id of its own choosing (its creates take none), so one item has a
+different id in each pod; Atoll finds the same item in the other pods by its name, which Cinder
+keeps unique, and shows one id of its own for it whichever pods are up (`TypeIds`: the id of
+the first copy Atoll saw, kept as a routing per pod). A call on `/types/{id}...` (and the
+others) reaches each pod under that pod's own id, a volume create or retype naming a type by
+id passes the type's name (Cinder takes either), and every id of these kinds in a reply or in
+a volume (`volume_type_id`) or group is Atoll's.
 
-A pod that is down or fails misses a volume type's write and gets a job
-(`atoll.gateway.catchup`): the type copied by name from the pod that took it, or deleted
-there, once the pod is back (its copy then gets the type's routing). QoS specs and group
-types get jobs too; a pod that misses a write with no job type is logged.
+A pod that is down or fails misses a write and gets a job (`atoll.gateway.catchup`): the item
+copied by name from the pod that took it, or deleted there, once the pod is back (its copy then
+gets the item's routing).
 """
 
 from __future__ import annotations
@@ -48,14 +46,20 @@ class Named:
     path: str
     member: str
     collection: str
+    routing_type: ResourceType
+    """The routings that keep Atoll's id of each item in each pod (`TypeIds`)."""
     job_type: str | None = None
     """The catch-up job's resource type for a pod that missed a write, if there is one."""
     list_query: tuple[tuple[str, str], ...] = ()
 
 
-VOLUME_TYPES = Named("/types", "volume_type", "volume_types", "volume_type", (("is_public", "None"),))
-QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs", "qos_specs")
-GROUP_TYPES = Named("/group_types", "group_type", "group_types", "group_type", (("is_public", "None"),))
+VOLUME_TYPES = Named(
+    "/types", "volume_type", "volume_types", ResourceType.VOLUME_TYPE, "volume_type", (("is_public", "None"),)
+)
+QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs", ResourceType.QOS_SPECS, "qos_specs")
+GROUP_TYPES = Named(
+    "/group_types", "group_type", "group_types", ResourceType.GROUP_TYPE, "group_type", (("is_public", "None"),)
+)
 
 
 async def name_in(
@@ -108,7 +112,7 @@ class TypeTable:
 
 
 class TypeIds:
-    """Atoll's own, stable ids of volume types.
+    """Atoll's own, stable ids of volume types (and, one table each, of QoS specs and group types).
 
     Cinder chooses each type's id (its create takes none), so one type, matched across pods by
     its name (which Cinder keeps unique), has an id of its own in every pod. Atoll shows one id
@@ -126,8 +130,11 @@ class TypeIds:
     (a type first seen while the first pod is down keeps the id of the copy seen first).
     """
 
-    def __init__(self, gw: Gateway, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, gw: Gateway, named: Named = VOLUME_TYPES, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.gw = gw
+        self.named = named
         self.ttl = ttl
         self.clock = clock
         self._table: TypeTable | None = None
@@ -148,14 +155,13 @@ class TypeIds:
     async def _lists(self, request: GatewayRequest, pods: list[PodInfo]) -> list[Answer]:
         """Every pod's types, private ones included: asked with Atoll's own service token when it has
         one (the table is the process's, not the caller's), else with the caller's."""
-        calls = self.gw.calls
+        calls, path, query = self.gw.calls, self.named.path, list(self.named.list_query)
         if calls is None:
-            query = [("is_public", "None")]
-            return await ask_each(self.gw, request, pods, method="GET", path="/types", query=query, service=VOLUME)
+            return await ask_each(self.gw, request, pods, method="GET", path=path, query=query, service=VOLUME)
 
         async def listed(pod: PodInfo) -> Answer:
             try:
-                return await calls.call(pod.region_name, "volume", "GET", "/types", params=[("is_public", "None")])
+                return await calls.call(pod.region_name, "volume", "GET", path, params=query)
             except (AtollError, TemporaryError, PermanentError) as error:
                 return AtollError(str(error))
 
@@ -163,7 +169,8 @@ class TypeIds:
 
     async def _read(self, request: GatewayRequest, pods: list[PodInfo]) -> TypeTable:
         answers = await self._lists(request, pods)
-        routes = await self.gw.routings.of_type(ResourceType.VOLUME_TYPE)
+        kind = self.named.routing_type
+        routes = await self.gw.routings.of_type(kind)
         routed: dict[tuple[PodId, str], str] = {}
         for route in routes:  # oldest first: a copy routed twice (two processes at once) keeps the first
             routed.setdefault((route.pod_id, route.bottom_id), route.top_id)
@@ -172,7 +179,7 @@ class TypeIds:
             if isinstance(answer, AtollError) or answer.status != 200:
                 continue
             try:
-                listed = answer.json().get("volume_types", [])
+                listed = answer.json().get(self.named.collection, [])
             except (ValueError, AttributeError):
                 continue
             for item in listed if isinstance(listed, list) else []:
@@ -184,7 +191,7 @@ class TypeIds:
             top = known[0] if known else found[0][1]
             for pod_id, bottom in found:
                 if (pod_id, bottom) not in routed:
-                    await self.gw.routings.adopt(top, bottom, pod_id, ProjectId(""), ResourceType.VOLUME_TYPE)
+                    await self.gw.routings.adopt(top, bottom, pod_id, ProjectId(""), kind)
                 table.bottoms[(pod_id, bottom)] = top
                 table.in_pods[(top, pod_id)] = bottom
                 table.in_pods.setdefault((routed.get((pod_id, bottom), top), pod_id), bottom)
@@ -196,7 +203,7 @@ class TypeIds:
         pods (by the name the first up pod gives it, with the caller's token) know one."""
         found = (await self.table(request)).in_pods.get((type_id, pod.pod_id))
         if found is None and (name := await self.name_of(request, type_id)) is not None:
-            found = await id_in(self.gw, request, pod, name)
+            found = await id_in(self.gw, request, pod, name, self.named)
         return found
 
     async def name_of(self, request: GatewayRequest, type_id: str) -> str | None:
@@ -205,19 +212,8 @@ class TypeIds:
         first up pod with the caller's token, as Cinder would look it up for them."""
         name = (await self.table(request)).names.get(type_id)
         if name is None:
-            name = await name_in(self.gw, request, (await up_pods(self.gw, request))[0], type_id)
+            name = await name_in(self.gw, request, (await up_pods(self.gw, request))[0], type_id, self.named)
         return name
-
-    def shown_in(self, handler: Handler) -> Handler:
-        """Replies of `handler` with any pod's volume type ids written as Atoll's (a group's `volume_types`)."""
-
-        async def handle(request: GatewayRequest) -> Reply:
-            reply = await handler(request)
-            if reply.status < 300 and isinstance(reply.body, bytes) and b"volume_types" in reply.body:
-                reply.body = (await self.table(request)).shown(None, reply.body)
-            return reply
-
-        return handle
 
     async def show(self, request: GatewayRequest, reply: Reply) -> Reply:
         """Volume documents name their type's id (`volume_type_id`, 3.63+) in their own pod: Atoll's
@@ -246,20 +242,50 @@ class TypeIds:
         return handle
 
 
-def routes(gw: Gateway, ids: TypeIds) -> list[Route]:
+class GlobalIds:
+    """Atoll's ids of volume types, group types and QoS specs, one `TypeIds` table each. A reply may name
+    items of each kind (a volume type its QoS specs, a QoS spec its volume types, a group both
+    types): `shown` writes every pod id of any kind as Atoll's."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self.types = TypeIds(gw, VOLUME_TYPES)
+        self.group_types = TypeIds(gw, GROUP_TYPES)
+        self.qos_specs = TypeIds(gw, QOS_SPECS)
+
+    def of(self, named: Named) -> TypeIds:
+        return {VOLUME_TYPES: self.types, GROUP_TYPES: self.group_types, QOS_SPECS: self.qos_specs}[named]
+
+    async def shown(self, request: GatewayRequest, pod: PodInfo | None, body: bytes) -> bytes:
+        for ids in (self.types, self.group_types, self.qos_specs):
+            body = (await ids.table(request)).shown(pod, body)
+        return body
+
+    def shown_in(self, handler: Handler) -> Handler:
+        """Replies of `handler` with any pod's ids of these kinds written as Atoll's (a group's
+        `group_type` and `volume_types`)."""
+
+        async def handle(request: GatewayRequest) -> Reply:
+            reply = await handler(request)
+            if reply.status < 300 and isinstance(reply.body, bytes) and reply.body:
+                reply.body = await self.shown(request, None, reply.body)
+            return reply
+
+        return handle
+
+
+def routes(gw: Gateway, ids: GlobalIds) -> list[Route]:
     return [route for named in (VOLUME_TYPES, QOS_SPECS, GROUP_TYPES) for route in NamedApi(gw, named, ids).routes()]
 
 
 class NamedApi:
-    """The calls on one kind of named item. Volume types show Atoll's ids (`ids`); QoS specs and group
-    types show the first up pod's own ids. Any volume type id in a reply (a QoS spec's associations,
-    a type's access list) is Atoll's."""
+    """The calls on one kind of named item, under Atoll's ids (`GlobalIds`): a call on `{path}/{id}...`
+    reaches each pod under its own id, and every id of these kinds in a reply is Atoll's."""
 
-    def __init__(self, gw: Gateway, named: Named, ids: TypeIds) -> None:
+    def __init__(self, gw: Gateway, named: Named, ids: GlobalIds) -> None:
         self.gw = gw
         self.named = named
-        self.ids = ids
-        self.stable = named is VOLUME_TYPES
+        self.all = ids
+        self.ids = ids.of(named)
 
     def routes(self) -> list[Route]:
         named = self.named
@@ -287,16 +313,23 @@ class NamedApi:
         pod = (await up_pods(self.gw, request))[0]
         table = await self.ids.table(request)
         item_id = request.params.get("item_id")
-        bottom = table.in_pods.get((item_id, pod.pod_id)) if self.stable and item_id else None
+        bottom = table.in_pods.get((item_id, pod.pod_id)) if item_id else None
         path = self._path(request, item_id, bottom) if item_id and bottom else None
         reply = self.gw.forwarder.relay(request, pod, await self.gw.forwarder.send(request, pod, path=path))
         if isinstance(reply.body, bytes):
-            reply.body = table.shown(pod, reply.body)
+            reply.body = await self.all.shown(request, pod, reply.body)
         return reply
 
     async def create(self, request: GatewayRequest) -> Reply:
         written = await every_pod_missed(self.gw, request)
         self.ids.invalidate()
+        if written.response.status < 300:
+            # Read at once, while the pods that made it are up: each copy gets its routing under the
+            # new item's id now, not whenever a later read comes (perhaps with the first pod down).
+            try:
+                await self.ids.table(request)
+            except Exception:  # the create is done: the next read records the routings
+                LOG.warning("The ids of %s could not be recorded after a create", self.named.collection, exc_info=True)
         made = written.response.json().get(self.named.member, {}) if written.response.status < 300 else {}
         name = made.get("name") if isinstance(made, dict) else None
         if isinstance(name, str):
@@ -312,18 +345,16 @@ class NamedApi:
             LOG.warning("%s %s missed by pods %s", self.named.member, name, ", ".join(p.name for p in missed))
 
     async def _name(self, request: GatewayRequest, first: PodInfo, item_id: str) -> str | None:
-        if self.stable:
-            name = (await self.ids.table(request)).names.get(item_id)
-            if name is not None:
-                return name
+        name = (await self.ids.table(request)).names.get(item_id)
+        if name is not None:
+            return name
         return await name_in(self.gw, request, first, item_id, self.named)
 
     async def _own_id(self, request: GatewayRequest, pod: PodInfo, item_id: str, name: str) -> str | None:
         """`pod`'s own id of the item Atoll shows as `item_id`, called `name`."""
-        if self.stable:
-            bottom = (await self.ids.table(request)).in_pods.get((item_id, pod.pod_id))
-            if bottom is not None:
-                return bottom
+        bottom = (await self.ids.table(request)).in_pods.get((item_id, pod.pod_id))
+        if bottom is not None:
+            return bottom
         return await id_in(self.gw, request, pod, name, self.named)
 
     async def write(self, request: GatewayRequest) -> Reply:
@@ -343,8 +374,8 @@ class NamedApi:
         taken = await asyncio.gather(*(self._follow(request, pod, name, item_id, body) for pod in others))
         missed = down + [pod for pod, ok in zip(others, taken, strict=True) if not ok]
         delete = request.method == "DELETE" and "rest" not in request.params
-        if delete and self.stable:
-            await gw.routings.forget(item_id, ResourceType.VOLUME_TYPE, delete=True)
+        if delete:
+            await gw.routings.forget(item_id, self.named.routing_type, delete=True)
             self.ids.invalidate()
         await self._missed(request, name, first, missed, delete=delete)
         return await self._shown(request, first, response)
@@ -352,7 +383,7 @@ class NamedApi:
     async def _shown(self, request: GatewayRequest, pod: PodInfo, response: PodResponse) -> Reply:
         reply = self.gw.forwarder.relay(request, pod, response)
         if isinstance(reply.body, bytes) and reply.body:
-            reply.body = (await self.ids.table(request)).shown(pod, reply.body)
+            reply.body = await self.all.shown(request, pod, reply.body)
         return reply
 
     async def _follow(self, request: GatewayRequest, pod: PodInfo, name: str, item_id: str, body: bytes | None) -> bool:
@@ -367,6 +398,11 @@ class NamedApi:
             if query is None:
                 return False
             answer = await self.gw.forwarder.send(request, pod, path=path, body=body, query=query)
+            if answer.status == 404 and request.method != "DELETE":
+                # The pod's copy is gone (deleted behind Atoll's back): missed, and a job copies it there.
+                LOG.warning("%s %s (%s) is missing in pod %s", self.named.member, name, item_id, pod.name)
+                self.ids.invalidate()
+                return False
             if answer.status >= 300:
                 LOG.warning("%s %s: pod %s answered %s", request.method, path, pod.name, answer.status)
             return answer.status < 500
@@ -380,7 +416,7 @@ class NamedApi:
         query = list(request.query)
         for index, (key, value) in enumerate(query):
             if key == "vol_type_id":
-                table = await self.ids.table(request)
+                table = await self.all.types.table(request)
                 mapped = table.in_pods.get((value, pod.pod_id))
                 if mapped is None and (type_name := table.names.get(value)) is not None:
                     mapped = await id_in(self.gw, request, pod, type_name)

@@ -369,6 +369,7 @@ async def test_a_group_uses_its_pods_type_ids_and_its_volumes_and_snapshots_foll
     assert shown.json()["group"]["availability_zone"] == "az2"
     # Pod2's own ids of the group's volume types are shown as Atoll's, in every group document.
     assert group["volume_types"] == shown.json()["group"]["volume_types"] == [gold["volume_type"]["id"]]
+    assert group["group_type"] == shown.json()["group"]["group_type"] == group_type
     listed = (await clouds.http.get(f"{V3}/groups/detail", headers=MEMBER)).json()["groups"]
     assert [g["volume_types"] for g in listed] == [[gold["volume_type"]["id"]]]
 
@@ -570,6 +571,22 @@ async def test_a_types_id_stays_while_the_first_pod_is_down(clouds: Bed) -> None
     )
     assert retyped.status_code == 202
     assert two.bodies[-1] == {"os-retype": {"new_type": "gold", "migration_policy": "never"}}
+
+
+async def test_qos_specs_and_group_types_keep_their_ids_while_the_first_pod_is_down(clouds: Bed) -> None:
+    two = cloud(clouds, "Pod2")
+    made = await clouds.http.post(f"{V3}/qos-specs", json={"qos_specs": {"name": "fast"}}, headers=ADMIN)
+    qos_id = made.json()["qos_specs"]["id"]
+    kind = await clouds.http.post(f"{V3}/group_types", json={"group_type": {"name": "cg"}}, headers=ADMIN)
+    group_type_id = kind.json()["group_type"]["id"]
+    assert qos_id not in two.qos  # Pod2's copies have ids of their own
+    assert group_type_id not in two.group_types
+    await clouds.set_status("Pod1", PodStatus.DOWN)
+    shown = await clouds.http.get(f"{V3}/qos-specs/{qos_id}", headers=ADMIN)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["qos_specs"]["id"] == qos_id
+    listed = (await clouds.http.get(f"{V3}/group_types", headers=ADMIN)).json()["group_types"]
+    assert [t["id"] for t in listed if t["name"] == "cg"] == [group_type_id]
 
 
 async def test_a_type_made_while_the_first_pod_is_down_keeps_its_id_once_that_pod_has_it(clouds: Bed) -> None:
