@@ -51,6 +51,13 @@ class Named:
     job_type: str | None = None
     """The catch-up job's resource type for a pod that missed a write, if there is one."""
     list_query: tuple[tuple[str, str], ...] = ()
+    microversion: str | None = None
+    """The least Cinder microversion that serves this kind (group types: 3.11), for Atoll's own calls."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What Atoll's own calls on this kind send (the caller's microversion may be lower)."""
+        return {"OpenStack-API-Version": f"volume {self.microversion}"} if self.microversion else {}
 
 
 VOLUME_TYPES = Named(
@@ -58,7 +65,7 @@ VOLUME_TYPES = Named(
 )
 QOS_SPECS = Named("/qos-specs", "qos_specs", "qos_specs", ResourceType.QOS_SPECS, "qos_specs")
 GROUP_TYPES = Named(
-    "/group_types", "group_type", "group_types", ResourceType.GROUP_TYPE, "group_type", (("is_public", "None"),)
+    "/group_types", "group_type", "group_types", ResourceType.GROUP_TYPE, "group_type", (("is_public", "None"),), "3.11"
 )
 
 
@@ -66,7 +73,9 @@ async def name_in(
     gw: Gateway, request: GatewayRequest, pod: PodInfo, item_id: str, named: Named = VOLUME_TYPES
 ) -> str | None:
     path = f"{named.path}/{item_id}"
-    response = await gw.forwarder.send(request, pod, method="GET", path=path, query=[], service=VOLUME)
+    response = await gw.forwarder.send(
+        request, pod, method="GET", path=path, query=[], service=VOLUME, headers=named.headers
+    )
     if response.status != 200:
         return None
     document = response.json().get(named.member)
@@ -79,7 +88,7 @@ async def id_in(
 ) -> str | None:
     """The id of the item called `name` in `pod` (private ones included, for the admins who write them)."""
     response = await gw.forwarder.send(
-        request, pod, method="GET", path=named.path, query=list(named.list_query), service=VOLUME
+        request, pod, method="GET", path=named.path, query=list(named.list_query), service=VOLUME, headers=named.headers
     )
     if response.status != 200:
         return None
@@ -155,13 +164,14 @@ class TypeIds:
     async def _lists(self, request: GatewayRequest, pods: list[PodInfo]) -> list[Answer]:
         """Every pod's types, private ones included: asked with Atoll's own service token when it has
         one (the table is the process's, not the caller's), else with the caller's."""
-        calls, path, query = self.gw.calls, self.named.path, list(self.named.list_query)
+        calls, path, query, headers = self.gw.calls, self.named.path, list(self.named.list_query), self.named.headers
         if calls is None:
-            return await ask_each(self.gw, request, pods, method="GET", path=path, query=query, service=VOLUME)
+            variant = {"method": "GET", "path": path, "query": query, "service": VOLUME, "headers": headers}
+            return await ask_each(self.gw, request, pods, **variant)
 
         async def listed(pod: PodInfo) -> Answer:
             try:
-                return await calls.call(pod.region_name, "volume", "GET", path, params=query)
+                return await calls.call(pod.region_name, "volume", "GET", path, params=query, headers=headers)
             except (AtollError, TemporaryError, PermanentError) as error:
                 return AtollError(str(error))
 
