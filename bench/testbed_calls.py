@@ -16,26 +16,19 @@ import json
 import os
 import pathlib
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import openstack
-import psutil
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.gateway_hop import cpu_seconds  # noqa: E402 -- after the project root is on the path
 
 PREFIX = "bench-calls-"
-
-
-def cpu_seconds(pid: int) -> float:
-    process = psutil.Process(pid)
-    total = 0.0
-    for proc in (process, *process.children(recursive=True)):
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def prepare(top: Any, state: dict[str, Any]) -> list[str]:
