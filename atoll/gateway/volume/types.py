@@ -29,7 +29,6 @@ from atoll.gateway.fanout import Answer, ask_each, every_pod_missed, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.services import VOLUME
-from atoll.jobs.outcomes import PermanentError, TemporaryError
 from atoll.pods.client import PodResponse
 from atoll.pods.info import PodInfo
 from atoll.types import PodId, ProjectId, ResourceType
@@ -157,7 +156,13 @@ class TypeIds:
         pods = await up_pods(self.gw, request)
         ids = tuple(p.pod_id for p in pods)
         if self._table is None or self.clock() - self._read_at > self.ttl or ids != self._pods:
-            self._table = await self._read(request, pods)
+            try:
+                self._table = await self._read(request, pods)
+            except Exception:  # the routings cannot be read or written (the database is down)
+                LOG.warning(
+                    "The ids of %s could not be read; pods' own ids are shown", self.named.collection, exc_info=True
+                )
+                return TypeTable()  # not kept: the next call reads again
             self._read_at, self._pods = self.clock(), ids
         return self._table
 
@@ -172,7 +177,8 @@ class TypeIds:
         async def listed(pod: PodInfo) -> Answer:
             try:
                 return await calls.call(pod.region_name, "volume", "GET", path, params=query, headers=headers)
-            except (AtollError, TemporaryError, PermanentError) as error:
+            except Exception as error:  # a pod or Keystone that does not answer: that pod is left out of the table
+                LOG.warning("%s of pod %s could not be read: %s", self.named.collection, pod.name, error)
                 return AtollError(str(error))
 
         return list(await asyncio.gather(*(listed(pod) for pod in pods)))
