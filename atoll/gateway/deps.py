@@ -46,11 +46,11 @@ class Gateway:
     authorizer: Authorizer | None = None
     """Atoll's own policy rules, for the decisions the gateway makes itself (not the pods')."""
     pod_zones: dict[tuple[PodId, str], str] = dataclasses.field(default_factory=dict)
+    """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
     top_names: TopNames = dataclasses.field(default_factory=lambda: TopNames(ttl=0.0))
     """The top networks' and security groups' names server documents show, kept a while (`names`)."""
     volume_type_names: VolumeTypeNames | None = None
     """Set by the volume router: its table of Atoll's volume type ids."""
-    """Each pod's own compute AZ name as its Nova lists it, by pod and compute URL (`compute.zones`)."""
     _central: tuple[str, PodInfo] | None = dataclasses.field(default=None, init=False, repr=False)
 
     async def pods(self) -> PodSnapshot:
