@@ -160,7 +160,7 @@ class MergedList:
         asked = list(pods.values())
         answers = await ask_each(self.gw, request, asked, timeout=self.gw.list_timeout)
         answered: list[tuple[PodInfo, PodResponse]] = []
-        holders = 0
+        holders: list[tuple[PodInfo, PodResponse]] = []
         for pod, answer in zip(asked, answers, strict=True):
             if isinstance(answer, AtollError) or answer.status >= 500:
                 return None
@@ -172,12 +172,13 @@ class MergedList:
                 return None
             if not isinstance(items, list):
                 return None
-            holders += bool(items)
             answered.append((pod, answer))
-        if holders > 1 or not answered:
+            if items:
+                holders.append((pod, answer))
+        if len(holders) > 1 or not answered:
             return None
         # The one pod with items, or (nothing anywhere) the first pod's empty page.
-        pod, answer = next(((p, a) for p, a in answered if a.json().get(self.collection.name)), answered[0])
+        pod, answer = holders[0] if holders else answered[0]
         return self.gw.forwarder.relay(request, pod, answer)
 
     async def _hot(self, request: GatewayRequest, pods: Mapping[str, PodInfo]) -> frozenset[str]:
