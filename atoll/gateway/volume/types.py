@@ -214,11 +214,11 @@ class TypeIds:
             table.tops[name], table.names[top] = top, name
         return table
 
-    async def in_pod(self, request: GatewayRequest, pod: PodInfo, type_id: str) -> str | None:
+    async def in_pod(self, request: GatewayRequest, pod: PodInfo, type_id: str, name: str | None = None) -> str | None:
         """`pod`'s own id of the type Atoll shows as `type_id`; None when neither the table nor the
-        pods (by the name the first up pod gives it, with the caller's token) know one."""
+        pods (by its `name`, else the name the first up pod gives it, with the caller's token) know one."""
         found = (await self.table(request)).in_pods.get((type_id, pod.pod_id))
-        if found is None and (name := await self.name_of(request, type_id)) is not None:
+        if found is None and (name := name or await self.name_of(request, type_id)) is not None:
             found = await id_in(self.gw, request, pod, name, self.named)
         return found
 
@@ -360,27 +360,14 @@ class NamedApi:
         elif missed:
             LOG.warning("%s %s missed by pods %s", self.named.member, name, ", ".join(p.name for p in missed))
 
-    async def _name(self, request: GatewayRequest, first: PodInfo, item_id: str) -> str | None:
-        name = (await self.ids.table(request)).names.get(item_id)
-        if name is not None:
-            return name
-        return await name_in(self.gw, request, first, item_id, self.named)
-
-    async def _own_id(self, request: GatewayRequest, pod: PodInfo, item_id: str, name: str) -> str | None:
-        """`pod`'s own id of the item Atoll shows as `item_id`, called `name`."""
-        bottom = (await self.ids.table(request)).in_pods.get((item_id, pod.pod_id))
-        if bottom is not None:
-            return bottom
-        return await id_in(self.gw, request, pod, name, self.named)
-
     async def write(self, request: GatewayRequest) -> Reply:
         """A change to one item: the first pod decides; the others get it under their own id."""
         gw = self.gw
         first, *others = await up_pods(gw, request)
         down = [p for p in (await gw.pods()).bottoms if not p.is_up and p.has("volume")]
         item_id = request.params["item_id"]
-        name = await self._name(request, first, item_id)
-        own = await self._own_id(request, first, item_id, name) if name is not None else None
+        name = await self.ids.name_of(request, item_id)
+        own = await self.ids.in_pod(request, first, item_id, name) if name is not None else None
         path = self._path(request, item_id, own) if own is not None else None
         query = await self._pod_type_ids(request, first)
         response = await gw.forwarder.send(request, first, path=path, query=query)
@@ -405,7 +392,7 @@ class NamedApi:
     async def _follow(self, request: GatewayRequest, pod: PodInfo, name: str, item_id: str, body: bytes | None) -> bool:
         """The change made in `pod` too; False when it missed it there (a job catches it up)."""
         try:
-            bottom = await self._own_id(request, pod, item_id, name)
+            bottom = await self.ids.in_pod(request, pod, item_id, name)
             if bottom is None:
                 LOG.warning("%s %s (%s) is missing in pod %s", self.named.member, name, item_id, pod.name)
                 return False
