@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from atoll.core.errors import Conflict, InvalidInput
 from atoll.db import routings as routings_db
+from atoll.db.models import ResourceRouting
 from atoll.types import PodId, ProjectId, ResourceType
 
 
@@ -49,10 +50,7 @@ class RoutingStore:
             rows = await routings_db.find(session, top_id, resource_type.value)
         if not rows:
             return None
-        row = rows[0]
-        assert row.bottom_id is not None
-        route = Route(row.top_id, row.bottom_id, PodId(row.pod_id), ProjectId(row.project_id))
-        self._cache[key] = route
+        route = self._cache[key] = _route(rows[0])
         return route
 
     async def lookup_in(self, top_id: str, resource_type: ResourceType, pod_id: PodId) -> Route | None:
@@ -66,8 +64,7 @@ class RoutingStore:
         row = next((r for r in rows if r.pod_id == pod_id), None)
         if row is None:
             return None
-        assert row.bottom_id is not None
-        route = self._pod_cache[key] = Route(row.top_id, row.bottom_id, PodId(row.pod_id), ProjectId(row.project_id))
+        route = self._pod_cache[key] = _route(row)
         return route
 
     async def pods_holding(self, project_id: str, resource_type: ResourceType) -> frozenset[PodId]:
@@ -84,13 +81,13 @@ class RoutingStore:
         """The confirmed routings of a top id in every pod it was realized in."""
         async with self._sessions() as session:
             rows = await routings_db.find(session, top_id, resource_type.value)
-        return [Route(r.top_id, str(r.bottom_id), PodId(r.pod_id), ProjectId(r.project_id)) for r in rows]
+        return [_route(row) for row in rows]
 
     async def of_type(self, resource_type: ResourceType) -> list[Route]:
         """Every confirmed routing of a kind of resource, oldest first."""
         async with self._sessions() as session:
             rows = await routings_db.of_type(session, resource_type.value)
-        return [Route(r.top_id, str(r.bottom_id), PodId(r.pod_id), ProjectId(r.project_id)) for r in rows]
+        return [_route(row) for row in rows]
 
     async def held(self, top_id: str, resource_type: ResourceType, pod_id: PodId) -> Reservation | None:
         """The reservation another caller holds on a top id in a pod, if any."""
@@ -173,3 +170,9 @@ class RoutingStore:
         self._pod_cache.pop((resource_type.value, top_id, pod_id), None)
         async with self._sessions.begin() as session:
             await routings_db.forget(session, top_id, resource_type.value, pod_id)
+
+
+def _route(row: ResourceRouting) -> Route:
+    """A confirmed routing row as a `Route` (its bottom id is set: the queries read only those)."""
+    assert row.bottom_id is not None
+    return Route(row.top_id, row.bottom_id, PodId(row.pod_id), ProjectId(row.project_id))
