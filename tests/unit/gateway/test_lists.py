@@ -54,7 +54,9 @@ async def test_list_items_show_atoll_urls_and_azs(bed: Bed) -> None:
     assert "servers_links" not in response.json()
     for pod in bed.pods.values():
         assert pod.url not in response.text
-        [asked] = [s for s in pod.seen if s["path"] == "/v2.1/servers/detail"]
+        # Asked twice: the request as it came (would one pod's page do?), then for the merge.
+        first, asked = [s for s in pod.seen if s["path"] == "/v2.1/servers/detail"]
+        assert first["query"] == ""
         query = parse_qs(asked["query"])
         assert query["sort_key"] == ["created_at", "uuid"]
         assert query["sort_dir"] == ["desc", "asc"]  # Nova's own default: created_at desc, then uuid asc
@@ -143,7 +145,7 @@ async def test_a_pod_holding_the_newest_servers_is_asked_again_for_the_rest_of_t
     assert response.status_code == 200
     assert "atoll-partial-pods" not in response.headers
     assert [s["name"] for s in response.json()["servers"]] == [s["name"] for s in newer[::-1][:30]]
-    asked = [parse_qs(seen["query"]) for seen in bed.pods["Pod1"].seen if seen["path"] == "/v2.1/servers/detail"]
+    asked = _merge_asks(bed, "Pod1")
     assert [(query["limit"], query.get("marker")) for query in asked] == [
         (["29"], None),  # a share of the page first (sizing.first_ask), then the rest from its 29th
         (["2"], [newer[::-1][28]["id"]]),
@@ -176,15 +178,21 @@ async def test_the_pods_the_routings_say_hold_the_project_s_servers_are_asked_fo
     await routings.adopt(newer[0]["id"], newer[0]["id"], bed.ids["Pod1"], ProjectId("project-a"), ResourceType.SERVER)
     response = await bed.http.get("/compute/v2.1/servers/detail?limit=30", headers=MEMBER)
     assert [s["name"] for s in response.json()["servers"]] == [s["name"] for s in newer[::-1][:30]]
-    asked = [parse_qs(seen["query"]) for seen in bed.pods["Pod1"].seen if seen["path"] == "/v2.1/servers/detail"]
+    asked = _merge_asks(bed, "Pod1")
     assert [(query["limit"], query.get("marker")) for query in asked] == [(["31"], None)]  # at once, no second trip
-    others = [parse_qs(seen["query"]) for seen in bed.pods["Pod2"].seen if seen["path"] == "/v2.1/servers/detail"]
-    assert [query["limit"] for query in others] == [["29"]]
+    assert [query["limit"] for query in _merge_asks(bed, "Pod2")] == [["29"]]
     admin = await bed.http.get("/compute/v2.1/servers/detail?limit=30&all_tenants=1", headers=ADMIN)
     assert admin.status_code == 200
     every = [parse_qs(seen["query"]) for seen in bed.pods["Pod1"].seen if "all_tenants" in seen["query"]]
     assert every[0]["limit"] == ["29"]  # every project's list: a share for every pod first
     assert len(older) == 3
+
+
+def _merge_asks(bed: Bed, pod: str) -> list[dict[str, list[str]]]:
+    """The detailed lists a pod was asked for a merge (sorted as the merge sorts), not for a first
+    page as the request came (`MergedList._one_pods_list`)."""
+    seen = bed.pods[pod].seen
+    return [parse_qs(s["query"]) for s in seen if s["path"] == "/v2.1/servers/detail" and "sort_key" in s["query"]]
 
 
 async def _walk_from(bed: Bed, href: str) -> list[str]:
@@ -220,6 +228,57 @@ async def test_a_brief_list_with_one_pods_servers_is_that_pods_brief_list(bed: B
     assert bed.pods["Pod2"].url not in first.text
     rest = await bed.http.get(link["href"].removeprefix("http://atoll.test"), headers=MEMBER)
     assert [s["name"] for s in rest.json()["servers"]] == newest_first[2:]
+
+
+async def test_a_detailed_list_with_one_pods_servers_is_that_pods_page_with_atoll_s_urls_and_azs(bed: Bed) -> None:
+    """The common case, a project's servers in the pod it is bound to: the pod's own page is relayed
+    (its URLs and AZ names made Atoll's), not parsed, merged and written again."""
+    made = [bed.pods["Pod2"].add(name) for name in ("one", "two", "three")]
+    newest_first = [s["name"] for s in sorted(made, key=lambda s: (s["created"], s["id"]), reverse=True)]
+    first = await bed.http.get("/compute/v2.1/servers/detail?limit=2", headers=MEMBER)
+    assert first.status_code == 200, first.text
+    servers = first.json()["servers"]
+    assert [s["name"] for s in servers] == newest_first[:2]
+    assert {s["OS-EXT-AZ:availability_zone"] for s in servers} == {"az2"}  # Pod2's own AZ is zone-b
+    assert all(s["links"][0]["href"].startswith("http://atoll.test/compute/v2.1/servers/") for s in servers)
+    assert bed.pods["Pod2"].url not in first.text
+    assert [len(_merge_asks(bed, name)) for name in ("Pod1", "Pod2")] == [0, 0]
+    assert _asked(bed, "/v2.1/servers/detail") == 2
+    [link] = first.json()["servers_links"]
+    rest = await bed.http.get(link["href"].removeprefix("http://atoll.test"), headers=MEMBER)
+    assert [s["name"] for s in rest.json()["servers"]] == newest_first[2:]
+    assert {s["OS-EXT-AZ:availability_zone"] for s in rest.json()["servers"]} == {"az2"}
+
+
+async def test_a_first_page_asks_the_pods_for_no_more_than_atoll_s_max_limit(bed: Bed) -> None:
+    bed.parts.gateway.conf.set_override("max_limit", 2, group="api")
+    bed.pods["Pod1"].add("one")
+    listed = await bed.http.get("/compute/v2.1/servers/detail?limit=5&name=o", headers=MEMBER)
+    assert [s["name"] for s in listed.json()["servers"]] == ["one"]
+    asked = [parse_qs(s["query"]) for p in bed.pods.values() for s in p.seen if s["path"] == "/v2.1/servers/detail"]
+    assert [(query["limit"], query["name"]) for query in asked] == [(["2"], ["o"])] * 2
+
+
+async def test_a_project_found_in_two_pods_is_merged_at_once_on_its_next_lists(bed: Bed) -> None:
+    """Servers made straight in two pods have no routings to say so: the first page finds out (the
+    pods are asked twice), and the project's next lists are merged at once (asked once)."""
+    made = _seed(bed)
+    newest_first = [s["name"] for s in sorted(made, key=lambda s: (s["created"], s["id"]), reverse=True)]
+    for expected_asks in (4, 6):
+        listed = await bed.http.get("/compute/v2.1/servers/detail", headers=MEMBER)
+        assert [s["name"] for s in listed.json()["servers"]] == newest_first
+        assert _asked(bed, "/v2.1/servers/detail") == expected_asks
+
+
+async def test_a_pod_that_fails_a_first_page_is_left_out_without_being_asked_again(bed: Bed) -> None:
+    made = [bed.pods["Pod1"].add(name) for name in ("one", "two")]
+    bed.pods["Pod2"].add("elsewhere")
+    bed.pods["Pod2"].failing = lambda request: 503 if request.path.startswith("/v2.1/servers") else None
+    listed = await bed.http.get("/compute/v2.1/servers/detail", headers=MEMBER)
+    assert listed.status_code == 200
+    assert sorted(s["name"] for s in listed.json()["servers"]) == sorted(s["name"] for s in made)
+    assert listed.headers["Atoll-Partial-Pods"] == "Pod2"
+    assert [len([s for s in pod.seen if s["path"] == "/v2.1/servers/detail"]) for pod in bed.pods.values()] == [2, 1]
 
 
 async def test_a_brief_list_with_servers_in_two_pods_is_merged_from_the_detailed_lists(bed: Bed) -> None:
