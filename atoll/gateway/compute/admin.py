@@ -1,5 +1,6 @@
 """Nova's operator APIs through Atoll: every pod's hypervisors, compute services and host
-aggregates in one list, and the hypervisor statistics summed over the pods.
+aggregates in one list, and the hypervisor statistics and instance usage audit summed over the
+pods; a console's auth token is looked up in the pods.
 
 Nova's policy in each pod decides who may call them (admins by default): Atoll forwards
 the caller's token and relays a pod's refusal. Items have no routing: a call on one item
@@ -50,7 +51,55 @@ def summed(statistics: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
+def merged_audit(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One instance usage audit log of every pod's (pod name, log): the counts added up, the hosts put
+    together, and the overall status worded as Nova words it over all of them. A host name that an
+    earlier pod's log holds too is keyed `host@pod` (hosts are named per pod)."""
+    if not logs:
+        return {}
+    merged: dict[str, Any] = {key: logs[0][1].get(key) for key in ("period_beginning", "period_ending")}
+    for key in AUDIT_COUNTS:
+        merged[key] = sum(log.get(key, 0) for _pod, log in logs if isinstance(log.get(key, 0), int))
+    merged["hosts_not_run"] = [host for _pod, log in logs for host in log.get("hosts_not_run") or []]
+    hosts: dict[str, Any] = {}
+    for pod, log in logs:
+        for host, entry in (log.get("log") or {}).items():
+            hosts[f"{host}@{pod}" if host in hosts else host] = entry
+    merged["log"] = hosts
+    done, every = merged["num_hosts_done"], merged["num_hosts"]
+    merged["overall_status"] = (
+        f"{'ALL' if done == every else f'{done} of {every}'} hosts done. {merged['total_errors']} errors."
+    )
+    return merged
+
+
+AUDIT_COUNTS = (
+    "num_hosts",
+    "num_hosts_done",
+    "num_hosts_running",
+    "num_hosts_not_run",
+    "total_instances",
+    "total_errors",
+)
+
+
 def routes(gw: Gateway) -> list[Route]:
+    async def audit_log(request: GatewayRequest) -> Reply:
+        """Nova's instance usage audit of the last completed period (or the one before a time), over
+        every up pod that answered (the others named in `Atoll-Partial-Pods`)."""
+        asked = await ask_up_pods(gw, request)
+        if asked.refusal is not None:
+            return asked.refusal
+        if not asked.documents:
+            return asked.first_failure(gw, request)
+        key = "instance_usage_audit_log" if "before_timestamp" in request.params else "instance_usage_audit_logs"
+        logs = [
+            (pod.name, document[key])
+            for pod, _reply, document in asked.documents
+            if isinstance(document.get(key), dict)
+        ]
+        return json_reply(200, {key: merged_audit(logs)}, asked.partial)
+
     async def statistics(request: GatewayRequest) -> Reply:
         """Summed over the up pods that answered (the others named in `Atoll-Partial-Pods`); a pod's
         refusal or error (e.g. 404 from 2.88) is the answer."""
@@ -82,4 +131,8 @@ def routes(gw: Gateway) -> list[Route]:
         # Every pod's migrations one pod after the other (a migration stays in its server's pod);
         # from 2.59 `limit` and `marker` apply within each pod.
         Route(READ, "/os-migrations", concatenated(gw, "migrations")),
+        Route(READ, "/os-instance_usage_audit_log", audit_log),
+        Route(READ, "/os-instance_usage_audit_log/{before_timestamp}", audit_log),
+        # A console's token is known to the pod of its server only.
+        Route(READ, "/os-console-auth-tokens/{console_token}", by_id),
     ]

@@ -11,7 +11,8 @@
   are the pods' lists put together.
 - user messages (`/messages`), and for admins the services, pools and clusters of every pod
   (`/os-services`, `/scheduler-stats/get_pools`, `/clusters`), put together the same way; a
-  cluster is shown, enabled or disabled in the pod that has it.
+  cluster is shown, enabled or disabled in the pod that has it. A cleanup of the services' half
+  done work (`/workers/cleanup`) is asked of every pod, and what each cleans put together.
 """
 
 from __future__ import annotations
@@ -19,15 +20,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from atoll.core.errors import Conflict
+from atoll.core.errors import AtollError, Conflict
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import Adjust, concatenated, every_pod, first_accepting, first_found, one_pod
+from atoll.gateway.fanout import (
+    PARTIAL_HEADER,
+    Adjust,
+    Answer,
+    ask_each,
+    concatenated,
+    every_pod,
+    first_accepting,
+    first_found,
+    one_pod,
+    up_pods,
+)
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.usage import summed_usage
 from atoll.gateway.volume.routed import atoll_az, show_atoll_az
+from atoll.pods.info import PodInfo
 from atoll.resources.volume import VOLUME
 from atoll.types import ResourceType
 
@@ -42,6 +55,43 @@ def _field(document: Any, member_key: str, field: str) -> str | None:
     member = document.get(member_key) if isinstance(document, dict) else None
     value = member.get(field) if isinstance(member, dict) else None
     return value if isinstance(value, str) else None
+
+
+def workers_cleanup(gw: Gateway) -> Handler:
+    async def cleanup(request: GatewayRequest) -> Reply:
+        """Cinder's cleanup of the work its services left half done (3.24, admins): asked of every up
+        pod at once (a pod cleans its own services); the services each pod cleans and those it could
+        not reach, put together. A pod that does not answer is named in `Atoll-Partial-Pods`; a pod's
+        refusal of the caller (the same for every pod: a filter it rejects) is the answer."""
+        pods = await up_pods(gw, request)
+        cleaning: list[Any] = []
+        unavailable: list[Any] = []
+        left_out: list[tuple[PodInfo, Answer]] = []
+        answers = await ask_each(gw, request, pods, timeout=gw.list_timeout)  # Cinder answers at once (202)
+        for pod, answer in zip(pods, answers, strict=True):
+            if isinstance(answer, AtollError) or answer.status >= 500:
+                left_out.append((pod, answer))
+                continue
+            if answer.status != 202:
+                return gw.forwarder.relay(request, pod, answer)
+            try:
+                document = answer.json()
+            except ValueError:
+                document = None
+            if not isinstance(document, dict):
+                left_out.append((pod, answer))
+                continue
+            cleaning += document.get("cleaning") or []
+            unavailable += document.get("unavailable") or []
+        if len(left_out) == len(pods):
+            pod, failure = left_out[0]
+            if isinstance(failure, AtollError):
+                raise failure
+            return gw.forwarder.relay(request, pod, failure)
+        partial = [(PARTIAL_HEADER, ",".join(pod.name for pod, _ in left_out).encode())] if left_out else []
+        return json_reply(202, {"cleaning": cleaning, "unavailable": unavailable}, partial)
+
+    return cleanup
 
 
 def routes(gw: Gateway) -> list[Route]:
@@ -127,6 +177,7 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/clusters/detail", collection("clusters")),
         Route(READ, "/clusters/{name}", somewhere),
         Route("PUT", "/clusters/{action}", first_accepting(gw)),
+        Route("POST", "/workers/cleanup", workers_cleanup(gw)),
         Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),
         Route(READ, "/attachments", collection("attachments")),
         Route(READ, "/attachments/detail", collection("attachments")),

@@ -67,6 +67,7 @@ class FakeCloud(FakeNova):
         r("GET", "/v3/clusters/detail", self._clusters)
         r("GET", "/v3/clusters/{name}", self._cluster)
         r("PUT", "/v3/clusters/{action}", self._cluster_action)
+        r("POST", "/v3/workers/cleanup", self._cleanup)
 
     async def _summary(self, request: web.Request) -> web.StreamResponse:
         volumes = self.volumes.values()
@@ -323,6 +324,15 @@ class FakeCloud(FakeNova):
 
     async def _services(self, _request: web.Request) -> web.StreamResponse:
         return self._cinder({"services": self.services})
+
+    async def _cleanup(self, request: web.Request) -> web.StreamResponse:
+        """Cinder's `/workers/cleanup`: this pod's services matching the body's `binary`, all cleaning."""
+        body = await request.json()
+        if not isinstance(body, dict) or "bogus" in body:
+            return self._fault(400, "badRequest", "Invalid filter keys: bogus")
+        binary = body.get("binary", "cinder-volume")
+        cleaning = [{"id": 1, "host": s["host"], "binary": s["binary"]} for s in self.services if s["binary"] == binary]
+        return web.json_response({"cleaning": cleaning, "unavailable": []}, status=202)
 
     async def _clusters(self, _request: web.Request) -> web.StreamResponse:
         return self._cinder({"clusters": self.clusters})

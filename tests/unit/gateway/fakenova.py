@@ -73,6 +73,8 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/limits", self._canned)
         r("GET", "/v2.1/os-quota-sets/{rest:.*}", self._canned)
         r("*", "/v2.1/os-quota-class-sets/{rest:.*}", self._canned)
+        r("GET", "/v2.1/os-instance_usage_audit_log{rest:.*}", self._canned)
+        r("GET", "/v2.1/os-console-auth-tokens/{token}", self._canned)
 
     async def _canned(self, request: web.Request) -> web.StreamResponse:
         status, body = self.canned.get(request.path, (404, {"itemNotFound": {"code": 404, "message": "nothing"}}))

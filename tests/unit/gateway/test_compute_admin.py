@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from atoll.gateway.compute.admin import summed
+from atoll.gateway.compute.admin import merged_audit, summed
 from atoll.gateway.compute.tenant_usage import merge_usages
 from atoll.types import PodStatus
 from tests.conftest import ADMIN
@@ -184,3 +184,63 @@ async def test_hosts_of_every_pod_show_atoll_zones_and_one_is_found_in_its_pod(b
     updated = await bed.http.put(f"{BASE}/os-hosts/zone-b-host", json={"status": "disable"}, headers=ADMIN)
     assert updated.json() == {"host": "zone-b-host", "status": "disable"}
     assert (await bed.http.get(f"{BASE}/os-hosts/nowhere", headers=ADMIN)).status_code == 404
+
+
+def _audit(host: str, instances: int, errors: int, done: bool, not_run: list[str]) -> dict[str, Any]:
+    log = {host: {"errors": errors, "instances": instances, "message": "ran", "state": "DONE"}} if done else {}
+    every = len(log) + len(not_run)
+    return {
+        "hosts_not_run": not_run,
+        "log": log,
+        "num_hosts": every,
+        "num_hosts_done": len(log),
+        "num_hosts_not_run": len(not_run),
+        "num_hosts_running": 0,
+        "overall_status": "whatever the pod said",
+        "period_beginning": "2026-11-01 00:00:00",
+        "period_ending": "2026-12-01 00:00:00",
+        "total_errors": errors,
+        "total_instances": instances,
+    }
+
+
+async def test_the_instance_usage_audit_is_added_up_over_the_pods(bed: Bed) -> None:
+    pods = bed.pods
+    pods["Pod1"].canned["/v2.1/os-instance_usage_audit_log"] = (
+        200,
+        {"instance_usage_audit_logs": _audit("c1", 3, 1, True, [])},
+    )
+    pods["Pod2"].canned["/v2.1/os-instance_usage_audit_log"] = (
+        200,
+        {"instance_usage_audit_logs": _audit("c1", 2, 0, True, ["c2"])},
+    )
+    listed = await bed.http.get(f"{BASE}/os-instance_usage_audit_log", headers=ADMIN)
+    assert listed.status_code == 200, listed.text
+    audit = listed.json()["instance_usage_audit_logs"]
+    assert (audit["num_hosts"], audit["num_hosts_done"], audit["num_hosts_not_run"]) == (3, 2, 1)
+    assert (audit["total_instances"], audit["total_errors"]) == (5, 1)
+    assert audit["overall_status"] == "2 of 3 hosts done. 1 errors."
+    assert audit["hosts_not_run"] == ["c2"]
+    assert sorted(audit["log"]) == ["c1", "c1@Pod2"]  # the same host name in two pods: both shown
+    assert audit["period_beginning"] == "2026-11-01 00:00:00"
+    before = "/v2.1/os-instance_usage_audit_log/2026-11-15 00:00:00"
+    for name in pods:
+        pods[name].canned[before] = (200, {"instance_usage_audit_log": _audit(f"{name}-host", 1, 0, True, [])})
+    shown = await bed.http.get(f"{BASE}/os-instance_usage_audit_log/2026-11-15 00:00:00", headers=ADMIN)
+    assert shown.json()["instance_usage_audit_log"]["overall_status"] == "ALL hosts done. 0 errors."
+    assert shown.json()["instance_usage_audit_log"]["total_instances"] == 2
+
+
+async def test_a_console_auth_token_is_found_in_its_pod(bed: Bed) -> None:
+    console = {"console": {"instance_uuid": "abc", "host": "zone-b-host", "port": 5900, "internal_access_path": None}}
+    bed.pods["Pod2"].canned["/v2.1/os-console-auth-tokens/t0ken"] = (200, console)
+    found = await bed.http.get(f"{BASE}/os-console-auth-tokens/t0ken", headers=ADMIN)
+    assert (found.status_code, found.json()) == (200, console)
+    missing = await bed.http.get(f"{BASE}/os-console-auth-tokens/other", headers=ADMIN)
+    assert missing.status_code == 404
+
+
+def test_merged_audit_of_no_pod_is_empty_and_of_one_is_that_pods_with_nova_s_status() -> None:
+    assert merged_audit([]) == {}
+    one = merged_audit([("Pod1", _audit("c1", 4, 0, True, []))])
+    assert (one["overall_status"], one["log"]["c1"]["instances"]) == ("ALL hosts done. 0 errors.", 4)

@@ -464,6 +464,27 @@ async def test_clusters_of_every_pod_and_one_disabled_in_its_pod(clouds: Bed) ->
     assert unknown.status_code == 404
 
 
+async def test_a_workers_cleanup_is_asked_of_every_pod_and_what_they_clean_put_together(clouds: Bed) -> None:
+    for name in clouds.pods:
+        for binary in ("cinder-volume", "cinder-backup"):
+            service = {"binary": binary, "host": f"{name}-host@lvm", "zone": "nova", "status": "enabled"}
+            cloud(clouds, name).services.append(service)
+    cleaned = await clouds.http.post(f"{V3}/workers/cleanup", json={"binary": "cinder-backup"}, headers=ADMIN)
+    assert cleaned.status_code == 202, cleaned.text
+    assert [(s["host"], s["binary"]) for s in cleaned.json()["cleaning"]] == [
+        ("Pod1-host@lvm", "cinder-backup"),
+        ("Pod2-host@lvm", "cinder-backup"),
+    ]
+    assert cleaned.json()["unavailable"] == []
+    refused = await clouds.http.post(f"{V3}/workers/cleanup", json={"bogus": 1}, headers=ADMIN)
+    assert refused.status_code == 400
+    assert "bogus" in refused.json()["badRequest"]["message"]
+    cloud(clouds, "Pod2").hanging.add("/v3/workers/cleanup")
+    partial = await clouds.http.post(f"{V3}/workers/cleanup", json={}, headers=ADMIN)
+    assert (partial.status_code, partial.headers["atoll-partial-pods"]) == (202, "Pod2")
+    assert [s["host"] for s in partial.json()["cleaning"]] == ["Pod1-host@lvm"]
+
+
 async def test_offset_skips_items_of_the_merged_list(clouds: Bed) -> None:
     for i in range(3):
         cloud(clouds, "Pod1").add_volume(f"v{2 * i}")
