@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from atoll.core import jsonfast
@@ -22,6 +22,12 @@ from atoll.pods.info import PodInfo
 LOG = logging.getLogger(__name__)
 
 PARTIAL_HEADER = b"atoll-partial-pods"
+
+
+def partial_header(names: Iterable[str]) -> Headers:
+    """`Atoll-Partial-Pods` naming the pods left out of an answer (no header when none was)."""
+    text = ",".join(names)
+    return [(PARTIAL_HEADER, text.encode())] if text else []
 
 
 async def up_pods(gw: Gateway, request: GatewayRequest) -> list[PodInfo]:
@@ -131,9 +137,7 @@ class Asked:
     @property
     def partial(self) -> Headers:
         """`Atoll-Partial-Pods` naming the unavailable pods (none when every pod answered)."""
-        if not self.unavailable:
-            return []
-        return [(PARTIAL_HEADER, ",".join(pod.name for pod, _ in self.unavailable).encode())]
+        return partial_header(pod.name for pod, _ in self.unavailable)
 
     def first_failure(self, gw: Gateway, request: GatewayRequest) -> Reply:
         """The answer when no pod answered: the first unavailable pod's 5xx relayed, or its error raised."""

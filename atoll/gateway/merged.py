@@ -26,7 +26,7 @@ import cachetools
 from atoll.core import jsonfast
 from atoll.core.errors import AtollError, InvalidInput, NotFound
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import PARTIAL_HEADER, ask_each
+from atoll.gateway.fanout import ask_each, partial_header
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.rewrite import AzFields
@@ -161,7 +161,7 @@ class MergedList:
         else:
             base = request.public_root + request.service.version + request.path
         document |= links(listed.spec, base, request.query, page)
-        headers = [(PARTIAL_HEADER, ",".join(page.partial).encode())] if page.partial else []
+        headers = partial_header(page.partial)
         return json_reply(200, document, headers)
 
     async def _one_pods_list(

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 from atoll.core import jsonfast
 from atoll.core.errors import AtollError
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import PARTIAL_HEADER, ask_up_pods, up_pods
+from atoll.gateway.fanout import ask_up_pods, partial_header, up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.router import Route
 from atoll.pods.info import PodInfo
@@ -130,7 +130,7 @@ class UsageReports:
             href = request.public_root + request.service.version + request.path + "?" + urlencode(following)
             document[f"{key}_links"] = [{"href": href, "rel": "next"}]
         left_out = walk.left_out
-        partial = [(PARTIAL_HEADER, ",".join(p.name for p in left_out).encode())] if left_out else []
+        partial = partial_header(p.name for p in left_out)
         return json_reply(200, document, partial)
 
     async def _walk(self, request: GatewayRequest, tenant: str | None, limit: int, marker: str | None) -> _Walk | Reply:

@@ -23,7 +23,6 @@ from typing import Any
 from atoll.core.errors import AtollError, Conflict
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import (
-    PARTIAL_HEADER,
     Adjust,
     Answer,
     ask_each,
@@ -32,6 +31,7 @@ from atoll.gateway.fanout import (
     first_accepting,
     first_found,
     one_pod,
+    partial_header,
     up_pods,
 )
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -88,7 +88,7 @@ def workers_cleanup(gw: Gateway) -> Handler:
             if isinstance(failure, AtollError):
                 raise failure
             return gw.forwarder.relay(request, pod, failure)
-        partial = [(PARTIAL_HEADER, ",".join(pod.name for pod, _ in left_out).encode())] if left_out else []
+        partial = partial_header(pod.name for pod, _ in left_out)
         return json_reply(202, {"cleaning": cleaning, "unavailable": unavailable}, partial)
 
     return cleanup
