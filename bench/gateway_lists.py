@@ -17,13 +17,16 @@ Atoll list. Every answer is checked: a full page, no `Atoll-Partial-Pods`. The s
 share this machine's CPUs with Atoll, so the many-pod figures include the stubs' own work of
 serving N lists. Not a test.
 
+With --one-holder, the server list is filtered by name to the first pod's servers: the other pods
+list nothing, as for a project whose servers are all in the pod it is bound to.
+
 With --images, the list is Glance's `GET /image/v2/images?limit=L` instead, over
 --images-per-pod private images of the demo project in each pod and the one public image every
 pod holds under the same id (a copy, shown once: each pod before the one showing an item is
 asked which of the page's ids it lists).
 
     .venv/bin/python bench/gateway_lists.py [--pods 1,2,10,100] [--rounds 7] [--latency-ms 20]
-        [--servers-per-pod 20] [--limit 20] [--images [--images-per-pod 20]]
+        [--servers-per-pod 20] [--limit 20] [--one-holder] [--images [--images-per-pod 20]]
 """
 
 from __future__ import annotations
@@ -68,8 +71,19 @@ class Listed:
     shared: int = 0
     """Items every pod holds under the same ids (shown once through Atoll)."""
 
+    holders: int | None = None
+    """Pods whose items the list's filter matches (`--one-holder`: 1); None: every pod's."""
+    query: str = ""
+    """The list's filter, asked of Atoll and of each pod."""
+
     def through_atoll(self, limit: int, pods: int) -> int:
-        return min(limit, pods * (self.per_pod - self.shared) + self.shared)
+        holding = pods if self.holders is None else min(pods, self.holders)
+        return min(limit, holding * (self.per_pod - self.shared) + self.shared)
+
+    def from_each(self, limit: int, pods: int) -> list[int]:
+        """What each of the first `pods` pods lists when asked directly."""
+        holding = pods if self.holders is None else min(pods, self.holders)
+        return [min(limit, self.per_pod) if i < holding else 0 for i in range(pods)]
 
 
 async def atoll_list(http: aiohttp.ClientSession, url: str, key: str, expected: int) -> None:
@@ -83,7 +97,7 @@ async def atoll_list(http: aiohttp.ClientSession, url: str, key: str, expected: 
         assert len(set(ids)) == len(ids), "an item shown twice"
 
 
-async def direct_lists(http: aiohttp.ClientSession, urls: list[str], key: str, per_pod: int) -> None:
+async def direct_lists(http: aiohttp.ClientSession, urls: list[str], key: str, expected: list[int]) -> None:
     async def one(url: str) -> int:
         async with http.get(url) as response:
             document = await response.json()
@@ -91,7 +105,7 @@ async def direct_lists(http: aiohttp.ClientSession, urls: list[str], key: str, p
             return len(document[key])
 
     counts = await asyncio.gather(*(one(url) for url in urls))
-    assert all(count == per_pod for count in counts), counts
+    assert counts == expected, counts
 
 
 def cpu(process: psutil.Process) -> float:
@@ -111,7 +125,7 @@ async def measure(
     demo = token(info["auth_url"], info["credentials"]["demo"])
     bases = [info["pods"][name]["endpoints"][listed.service] for name in info["pod_regions"]]
     per_pod = listed.per_pod
-    pod_query = f"{listed.pod_path}?limit={min(limit, per_pod)}"
+    pod_query = f"{listed.pod_path}?limit={min(limit, per_pod)}{listed.query}"
     samples: dict[str, dict[int, list[float]]] = {
         kind: {}
         for kind in ("atoll", "direct", "atoll-api cpu", "atoll stub cpu", "direct stub cpu", "atoll pod calls")
@@ -122,11 +136,11 @@ async def measure(
     async with aiohttp.ClientSession(connector=connector, headers={"X-Auth-Token": demo}) as http:
         works: dict[int, dict[str, Callable[[], Awaitable[None]]]] = {}
         for n, atoll in atolls.items():
-            url = f"{atoll.url}{listed.atoll_path}?limit={limit}"
+            url = f"{atoll.url}{listed.atoll_path}?limit={limit}{listed.query}"
             urls = [base + pod_query for base in bases[:n]]
             works[n] = {
                 "atoll": functools.partial(atoll_list, http, url, listed.name, listed.through_atoll(limit, n)),
-                "direct": functools.partial(direct_lists, http, urls, listed.name, min(limit, per_pod)),
+                "direct": functools.partial(direct_lists, http, urls, listed.name, listed.from_each(limit, n)),
             }
         for round_ in range(rounds + 1):  # the first round warms up: tokens validated, connections open
             for n, work in works.items():
@@ -136,14 +150,16 @@ async def measure(
                     start = time.perf_counter()
                     await call()
                     took = time.perf_counter() - start
+                    # Read before the control API is asked for the request count (its answer costs the stubs).
+                    stub_spent, api_spent = cpu(stub) - stub_before, cpu(apis[n]) - api_before
                     if round_ and kind == "atoll":
                         calls = await asyncio.to_thread(pod_requests, info) - requests_before
                         samples["atoll pod calls"].setdefault(n, []).append(calls)
                     if round_:
                         samples[kind].setdefault(n, []).append(took)
-                        samples[f"{kind} stub cpu"].setdefault(n, []).append(cpu(stub) - stub_before)
+                        samples[f"{kind} stub cpu"].setdefault(n, []).append(stub_spent)
                         if kind == "atoll":
-                            samples["atoll-api cpu"].setdefault(n, []).append(cpu(apis[n]) - api_before)
+                            samples["atoll-api cpu"].setdefault(n, []).append(api_spent)
             print(f"  round {round_ or 'warm-up'} done", flush=True)
     return samples
 
@@ -156,6 +172,8 @@ def report(samples: dict[str, dict[int, list[float]]], args: argparse.Namespace)
         if args.images
         else f"GET /servers/detail?limit={args.limit}: {args.servers_per_pod} servers per pod"
     )
+    if args.one_holder:
+        what += ", filtered to the first pod's (the others list nothing)"
     print(f"\n{what}, pods answering after {args.latency_ms:g} ms; median of {args.rounds} rounds, interleaved")
     print(f"  {'':<28}" + "".join(f"{str(n) + ' pods':>12}" for n in counts))
     for kind in ("atoll", "direct"):
@@ -191,6 +209,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=20, help="the page size asked of Atoll")
     parser.add_argument("--images", action="store_true", help="list Glance's images instead of servers")
     parser.add_argument("--images-per-pod", type=int, default=20)
+    parser.add_argument(
+        "--one-holder",
+        action="store_true",
+        help="list only the first pod's servers (a name filter the others match nothing of): a project in one pod",
+    )
     args = parser.parse_args()
     counts = sorted({int(n) for n in args.pods.split(",")})
     stub_args = ["--pods", str(counts[-1]), "--latency-ms", f"{args.latency_ms:g}"]
@@ -200,6 +223,9 @@ def main() -> None:
     else:
         stub_args += ["--servers-per-pod", str(args.servers_per_pod)]
         listed = Listed("servers", "/compute/v2.1/servers/detail", "compute", "/servers/detail", args.servers_per_pod)
+    if args.one_holder:
+        # Stub servers are named vm-NNNN-<pod>: a name filter (Nova's is a regex) matching the first pod's only.
+        listed = dataclasses.replace(listed, holders=1, query="&name=-pod1%24")
     with tempfile.TemporaryDirectory() as tmp, StubProcess(stub_args) as stubs, contextlib.ExitStack() as stack:
         info = stubs.info
         atolls = {}

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from atoll.core.errors import BadRequest, Conflict, NotFound
-from atoll.gateway.compute import interfaces, ports, zones
+from atoll.gateway.compute import flavor_copy, interfaces, ports, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import copy as image_copy
@@ -113,9 +113,10 @@ async def volume_types_by_name(gw: Gateway, plan: CreatePlan) -> None:
 CONSTRAINTS: list[Step] = [volumes_pin, server_group_pin]
 """Steps pinning a new server to a pod. The network part adds the pods of the ports it uses."""
 
-PREPARE: list[Step] = [images_in_pod, volume_types_by_name, ports.realize_networks]
-"""Steps run once the pod is chosen, before Nova is called: image availability (the image copied
-there), volume types by name, and network realization (top networks and ports made in the pod)."""
+PREPARE: list[Step] = [flavor_copy.flavor_in_pod, images_in_pod, volume_types_by_name, ports.realize_networks]
+"""Steps run once the pod is chosen, before Nova is called: the flavor and image there (copied when
+the pod lacks them), volume types by name, and network realization (top networks and ports made in
+the pod)."""
 
 
 # --- handlers --------------------------------------------------------------------------------------
@@ -151,6 +152,8 @@ def routes(gw: Gateway) -> list[Route]:
         located = await locate(gw, request, SERVER, request.params["server_id"])
         if rest == "os-volume_attachments" and request.method == "POST":
             await _same_pod_volume(gw, request, located.pod)
+        if rest == "action" and request.method == "POST":
+            await _resize_flavor_in_pod(gw, request, located.pod)
         if rest.split("/", 1)[0] == "os-interface":
             return await interfaces.handle(gw, request, located.pod, request.params["server_id"], rest)
         body = (
@@ -194,6 +197,15 @@ async def _pinned_zone(
     else:
         member[field] = own
     return dict(document)
+
+
+async def _resize_flavor_in_pod(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:
+    """A resize's new flavor copied to the server's pod first, when that pod has none."""
+    document = await request.json()
+    resize = document.get("resize") if isinstance(document, dict) else None
+    flavor_id = flavor_copy.flavor_ref(resize)
+    if flavor_id is not None:
+        await flavor_copy.ensure_in_pod(gw, request, flavor_id, pod)
 
 
 async def _same_pod_volume(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:

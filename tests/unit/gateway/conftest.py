@@ -72,3 +72,25 @@ async def bed(sessions: Sessions) -> AsyncIterator[Bed]:
         async with httpx.AsyncClient(transport=transport, base_url="http://atoll.test") as http:
             yield Bed(http, parts, sessions, {"Pod1": one, "Pod2": two}, ids)
         await parts.close()
+
+
+async def with_service_credentials(bed: Bed) -> AsyncIterator[Bed]:
+    """The bed's gateway built again with Atoll's service credentials (a fixed token, "service")."""
+
+    async def service_token(renew: bool = False) -> str:
+        return "service"
+
+    conf = new_config()
+    conf.set_override("list_timeout", 0.5, group="gateway")
+    parts = build_gateway(
+        conf,
+        sessions=bed.sessions,
+        validator=FakeValidator(),
+        weigher=EvenWeigher(),
+        clients=PodClients(),
+        service_tokens=service_token,
+    )
+    transport = httpx.ASGITransport(app=parts.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://atoll.test") as http:
+        yield dataclasses.replace(bed, http=http, parts=parts)
+    await parts.close()

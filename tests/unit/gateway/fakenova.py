@@ -54,8 +54,12 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/os-availability-zone", self._zones)
         r("GET", "/v2.1/os-availability-zone/detail", self._zones_detail)
         r("POST", "/v2.1/flavors", self._create_flavor)
+        r("GET", "/v2.1/flavors/detail", self._flavor_list)
         r("GET", "/v2.1/flavors/{id}", self._show_flavor)
         r("DELETE", "/v2.1/flavors/{id}", self._delete_flavor)
+        r("*", "/v2.1/flavors/{id}/os-extra_specs", self._flavor_specs)
+        self.flavor_tokens: list[str] = []
+        """The tokens flavors were made with (Atoll's service token for its copies)."""
         r("POST", "/v2.1/os-keypairs", self._create_keypair)
         r("GET", "/v2.1/os-keypairs/{name}", self._show_keypair)
         self.images: dict[str, dict[str, Any]] = {}
@@ -213,6 +217,9 @@ class FakeNova(FakePod):
     async def _create(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.bodies.append(body)
+        flavor = body["server"].get("flavorRef")
+        if flavor is not None and str(flavor).rsplit("/", 1)[-1] not in self.flavors:
+            return self._fault(400, "badRequest", f"Flavor {flavor} could not be found.")
         server = self.add(body["server"].get("name", ""))
         location = server["links"][0]["href"]
         reply = {"server": {"id": server["id"], "links": server["links"], "adminPass": "x"}}
@@ -259,13 +266,30 @@ class FakeNova(FakePod):
 
     async def _create_flavor(self, request: web.Request) -> web.StreamResponse:
         flavor = (await request.json())["flavor"]
+        if flavor.get("id") in self.flavors:
+            return self._fault(409, "conflictingRequest", f"Flavor with ID {flavor['id']} already exists.")
+        if any(f.get("name") == flavor.get("name") for f in self.flavors.values()):
+            return self._fault(409, "conflictingRequest", f"Flavor with name {flavor['name']} already exists.")
         self.flavors[flavor["id"]] = flavor
+        self.flavor_tokens.append(request.headers.get("X-Auth-Token", ""))
         return self._echo(request, {"flavor": flavor})
 
     async def _delete_flavor(self, request: web.Request) -> web.StreamResponse:
         if self.flavors.pop(request.match_info["id"], None) is None:
             return self._fault(404, "itemNotFound", "Flavor not found")
         return web.Response(status=202)
+
+    async def _flavor_list(self, request: web.Request) -> web.StreamResponse:
+        return self._echo(request, {"flavors": list(self.flavors.values())})
+
+    async def _flavor_specs(self, request: web.Request) -> web.StreamResponse:
+        flavor = self.flavors.get(request.match_info["id"])
+        if flavor is None:
+            return self._fault(404, "itemNotFound", "Flavor could not be found.")
+        specs = flavor.setdefault("extra_specs", {})
+        if request.method == "POST":
+            specs.update((await request.json())["extra_specs"])
+        return self._echo(request, {"extra_specs": specs})
 
     async def _show_flavor(self, request: web.Request) -> web.StreamResponse:
         flavor = self.flavors.get(request.match_info["id"])

@@ -4,7 +4,6 @@ streamed both ways, writes to every copy, one de-duplicated list, copies before 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,15 +12,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from atoll.conf import new_config
 from atoll.db.models import Job, ResourceRouting
-from atoll.gateway.build import build_gateway
 from atoll.gateway.image import metadefs
-from atoll.pods.pool import PodClients
-from atoll.scheduling.weigher import EvenWeigher
 from atoll.types import PodStatus, ProjectId, ResourceType
-from tests.conftest import ADMIN, MEMBER, FakeValidator
-from tests.unit.gateway.conftest import Bed
+from tests.conftest import ADMIN, MEMBER
+from tests.unit.gateway.conftest import Bed, with_service_credentials
 from tests.unit.gateway.fakeglance import FakeGlance
 from tests.unit.gateway.test_volumes import clouds  # noqa: F401  (a fixture)
 
@@ -33,35 +28,15 @@ OTHER = "1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 @pytest.fixture
 async def gbed(bed: Bed) -> AsyncIterator[Bed]:
     """The bed's gateway built again with Atoll's service credentials (a fixed token)."""
-    async for served in _with_service(bed):
+    async for served in with_service_credentials(bed):
         yield served
 
 
 @pytest.fixture
 async def gclouds(clouds: Bed) -> AsyncIterator[Bed]:  # noqa: F811
     """The same with Cinder in the pods too."""
-    async for served in _with_service(clouds):
+    async for served in with_service_credentials(clouds):
         yield served
-
-
-async def _with_service(bed: Bed) -> AsyncIterator[Bed]:
-    async def service_token(renew: bool = False) -> str:
-        return "service"
-
-    conf = new_config()
-    conf.set_override("list_timeout", 0.5, group="gateway")
-    parts = build_gateway(
-        conf,
-        sessions=bed.sessions,
-        validator=FakeValidator(),
-        weigher=EvenWeigher(),
-        clients=PodClients(),
-        service_tokens=service_token,
-    )
-    transport = httpx.ASGITransport(app=parts.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://atoll.test") as http:
-        yield dataclasses.replace(bed, http=http, parts=parts)
-    await parts.close()
 
 
 def glance(bed: Bed, pod: str) -> FakeGlance:
