@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from atoll.core.errors import BadRequest, Conflict, NotFound
-from atoll.gateway.compute import flavor_copy, interfaces, ports, zones
+from atoll.gateway.compute import global_copy, interfaces, ports, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.image import copy as image_copy
@@ -113,9 +113,14 @@ async def volume_types_by_name(gw: Gateway, plan: CreatePlan) -> None:
 CONSTRAINTS: list[Step] = [volumes_pin, server_group_pin]
 """Steps pinning a new server to a pod. The network part adds the pods of the ports it uses."""
 
-PREPARE: list[Step] = [flavor_copy.flavor_in_pod, images_in_pod, volume_types_by_name, ports.realize_networks]
-"""Steps run once the pod is chosen, before Nova is called: the flavor and image there (copied when
-the pod lacks them), volume types by name, and network realization (top networks and ports made in
+PREPARE: list[Step] = [
+    global_copy.flavor_and_keypair_in_pod,
+    images_in_pod,
+    volume_types_by_name,
+    ports.realize_networks,
+]
+"""Steps run once the pod is chosen, before Nova is called: the flavor, keypair and image there
+(copied when the pod lacks them), volume types by name, and network realization (top networks and ports made in
 the pod)."""
 
 
@@ -203,9 +208,9 @@ async def _resize_flavor_in_pod(gw: Gateway, request: GatewayRequest, pod: PodIn
     """A resize's new flavor copied to the server's pod first, when that pod has none."""
     document = await request.json()
     resize = document.get("resize") if isinstance(document, dict) else None
-    flavor_id = flavor_copy.flavor_ref(resize)
+    flavor_id = global_copy.reference(resize, "flavorRef")
     if flavor_id is not None:
-        await flavor_copy.ensure_in_pod(gw, request, flavor_id, pod)
+        await global_copy.ensure_in_pod(gw, request, global_copy.FLAVOR, flavor_id, pod)
 
 
 async def _same_pod_volume(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:

@@ -58,6 +58,8 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/flavors/{id}", self._show_flavor)
         r("DELETE", "/v2.1/flavors/{id}", self._delete_flavor)
         r("*", "/v2.1/flavors/{id}/os-extra_specs", self._flavor_specs)
+        self.keypair_tokens: list[str] = []
+        """The tokens keypairs were made with."""
         self.flavor_tokens: list[str] = []
         """The tokens flavors were made with (Atoll's service token for its copies)."""
         r("POST", "/v2.1/os-keypairs", self._create_keypair)
@@ -220,6 +222,9 @@ class FakeNova(FakePod):
         flavor = body["server"].get("flavorRef")
         if flavor is not None and str(flavor).rsplit("/", 1)[-1] not in self.flavors:
             return self._fault(400, "badRequest", f"Flavor {flavor} could not be found.")
+        key_name = body["server"].get("key_name")
+        if key_name is not None and key_name not in self.keypairs:
+            return self._fault(400, "badRequest", "Invalid key_name provided.")
         server = self.add(body["server"].get("name", ""))
         location = server["links"][0]["href"]
         reply = {"server": {"id": server["id"], "links": server["links"], "adminPass": "x"}}
@@ -302,6 +307,7 @@ class FakeNova(FakePod):
         if "public_key" not in keypair:
             keypair |= {"public_key": f"ssh-ed25519 AAAA{uuid.uuid4().hex}", "private_key": "PRIVATE"}
         self.keypairs[keypair["name"]] = keypair
+        self.keypair_tokens.append(request.headers.get("X-Auth-Token", ""))
         return self._echo(request, {"keypair": keypair})
 
     async def _show_keypair(self, request: web.Request) -> web.StreamResponse:

@@ -60,6 +60,7 @@ async def _routings(bed: Bed) -> list[tuple[str, str | None, str, str, str]]:
 
 
 async def test_create_passes_every_field_and_records_a_routing(bed: Bed) -> None:
+    bed.pods["Pod2"].keypairs["key1"] = {"name": "key1", "public_key": "ssh-ed25519 AAAA", "type": "ssh"}
     response = await bed.http.post("/compute/v2.1/servers", json=EVERY_FIELD, headers=MEMBER)
     assert response.status_code == 202, response.text
     [sent] = bed.pods["Pod2"].bodies

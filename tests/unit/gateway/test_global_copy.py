@@ -1,4 +1,4 @@
-"""A server's flavor copied to its pod when that pod lacks it (`atoll.gateway.compute.flavor_copy`)."""
+"""A server's flavor and keypair copied to its pod when that pod lacks them (`atoll.gateway.compute.global_copy`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from atoll.gateway.compute.flavor_copy import flavor_ref
+from atoll.gateway.compute.global_copy import reference
 from tests.conftest import MEMBER
 from tests.unit.gateway.conftest import Bed, with_service_credentials
 
@@ -93,6 +93,31 @@ async def test_a_flavor_of_the_same_name_and_another_id_in_the_pod_is_not_replac
 
 
 def test_the_flavor_ref_is_an_id_or_the_last_segment_of_a_url() -> None:
-    assert flavor_ref({"flavorRef": "http://nova/v2.1/flavors/42/"}) == "42"
-    assert flavor_ref({"flavorRef": 7}) == "7"
-    assert [flavor_ref(v) for v in ({}, {"flavorRef": ""}, {"flavorRef": True}, None)] == [None] * 4
+    assert reference({"flavorRef": "http://nova/v2.1/flavors/42/"}, "flavorRef") == "42"
+    assert reference({"flavorRef": 7}, "flavorRef") == "7"
+    assert reference({"key_name": "mine"}, "key_name") == "mine"
+    assert [reference(v, "flavorRef") for v in ({}, {"flavorRef": ""}, {"flavorRef": True}, None)] == [None] * 4
+
+
+KEY = {"name": "mine", "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMine", "type": "ssh"}
+
+
+async def test_the_caller_s_keypair_only_one_pod_has_is_copied_with_the_server(sbed: Bed) -> None:
+    sbed.pods["Pod1"].keypairs["mine"] = dict(KEY)
+    body = _server("az2", "1")
+    body["server"]["key_name"] = "mine"  # type: ignore[index]
+    made = await sbed.http.post(f"{BASE}/servers", json=body, headers=MEMBER)
+    assert made.status_code == 202, made.text
+    copy = sbed.pods["Pod2"].keypairs["mine"]
+    assert (copy["public_key"], copy["type"], copy["user_id"]) == (KEY["public_key"], "ssh", "user-a")
+    assert sbed.pods["Pod2"].keypair_tokens == ["service"]
+
+
+async def test_a_keypair_no_pod_has_is_left_to_nova_s_own_400(sbed: Bed) -> None:
+    sbed.pods["Pod1"].keypairs["mine"] = dict(KEY)
+    body = _server("az2", "1")
+    body["server"]["key_name"] = "absent"  # type: ignore[index]
+    refused = await sbed.http.post(f"{BASE}/servers", json=body, headers=MEMBER)
+    assert refused.status_code == 400  # in no pod: Nova's own answer
+    assert "Invalid key_name provided." in refused.json()["badRequest"]["message"]
+    assert sbed.pods["Pod2"].keypair_tokens == []
