@@ -189,7 +189,7 @@ class MergedList:
         which is not always the pod's own), so a project spread over pods without routings (items
         made straight in the pods) pays that once per `SPREAD_TTL`, not on every list."""
         project = request.context.project_id or ""
-        if any(name in ALL_PROJECTS for name, _ in request.query) or project in self._spread:
+        if not pods or any(name in ALL_PROJECTS for name, _ in request.query) or project in self._spread:
             return None
         if len(await self._hot(request, pods)) > 1:
             return None

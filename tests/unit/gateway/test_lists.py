@@ -9,6 +9,7 @@ from atoll.listing import sizing
 from atoll.types import ProjectId, ResourceType
 from tests.conftest import ADMIN, MEMBER
 from tests.unit.gateway.conftest import Bed
+from tests.unit.pods.dbpods import set_pod
 
 
 def _seed(bed: Bed) -> list[dict[str, Any]]:
@@ -305,3 +306,13 @@ async def test_a_pod_that_does_not_answer_a_brief_list_gets_the_merged_lists_par
     listed = await bed.http.get("/compute/v2.1/servers", headers=MEMBER)
     assert [s["name"] for s in listed.json()["servers"]] == ["here"]
     assert listed.headers["Atoll-Partial-Pods"] == "Pod2"
+
+
+async def test_a_list_of_a_service_no_pod_has_is_empty(bed: Bed) -> None:
+    async with bed.sessions.begin() as session:
+        for name, pod_id in bed.ids.items():
+            await set_pod(session, pod_id, endpoints={"compute": bed.pods[name].url + "/v2.1"})
+    bed.parts.gateway.registry.invalidate()
+    for path in ("/volumes", "/volumes/detail", "/snapshots/detail"):
+        listed = await bed.http.get(f"/volume/v3{path}", headers=MEMBER)
+        assert (listed.status_code, listed.json()) == (200, {path.split("/")[1]: []}), listed.text
