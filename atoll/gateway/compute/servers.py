@@ -158,7 +158,7 @@ def routes(gw: Gateway) -> list[Route]:
         if rest == "os-volume_attachments" and request.method == "POST":
             await _same_pod_volume(gw, request, located.pod)
         if rest == "action" and request.method == "POST":
-            await _resize_flavor_in_pod(gw, request, located.pod)
+            await _action_items_in_pod(gw, request, located.pod)
         if rest.split("/", 1)[0] == "os-interface":
             return await interfaces.handle(gw, request, located.pod, request.params["server_id"], rest)
         body = (
@@ -204,13 +204,19 @@ async def _pinned_zone(
     return dict(document)
 
 
-async def _resize_flavor_in_pod(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:
-    """A resize's new flavor copied to the server's pod first, when that pod has none."""
+async def _action_items_in_pod(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:
+    """A resize's new flavor, or a rebuild's keypair (2.54+), copied to the server's pod first when
+    that pod has none."""
     document = await request.json()
-    resize = document.get("resize") if isinstance(document, dict) else None
-    flavor_id = global_copy.reference(resize, "flavorRef")
-    if flavor_id is not None:
-        await global_copy.ensure_in_pod(gw, request, global_copy.FLAVOR, flavor_id, pod)
+    if not isinstance(document, dict):
+        return
+    for action, field, kind in (
+        ("resize", "flavorRef", global_copy.FLAVOR),
+        ("rebuild", "key_name", global_copy.KEYPAIR),
+    ):
+        ref = global_copy.reference(document.get(action), field)
+        if ref is not None:
+            await global_copy.ensure_in_pod(gw, request, kind, ref, pod)
 
 
 async def _same_pod_volume(gw: Gateway, request: GatewayRequest, pod: PodInfo) -> None:

@@ -121,3 +121,17 @@ async def test_a_keypair_no_pod_has_is_left_to_nova_s_own_400(sbed: Bed) -> None
     assert refused.status_code == 400  # in no pod: Nova's own answer
     assert "Invalid key_name provided." in refused.json()["badRequest"]["message"]
     assert sbed.pods["Pod2"].keypair_tokens == []
+
+
+async def test_a_rebuild_with_a_keypair_the_server_s_pod_lacks_copies_it_first(sbed: Bed) -> None:
+    sbed.pods["Pod1"].keypairs["mine"] = dict(KEY)
+    server = sbed.pods["Pod2"].add("vm")
+    body = {"rebuild": {"imageRef": "70a599e0-31e7-49b7-b260-868f441e862b", "key_name": "mine"}}
+    rebuilt = await sbed.http.post(f"{BASE}/servers/{server['id']}/action", json=body, headers=MEMBER)
+    assert rebuilt.status_code == 202, rebuilt.text
+    assert sbed.pods["Pod2"].keypairs["mine"]["public_key"] == KEY["public_key"]
+    unset = {"rebuild": {"imageRef": "70a599e0-31e7-49b7-b260-868f441e862b", "key_name": None}}
+    assert (
+        await sbed.http.post(f"{BASE}/servers/{server['id']}/action", json=unset, headers=MEMBER)
+    ).status_code == 202
+    assert sbed.pods["Pod2"].keypair_tokens == ["service"]
