@@ -129,7 +129,7 @@ class Asked:
     """The pods that answered 200 with a JSON object, in pod order: the reply relayed (and adjusted)
     and its document."""
     refusal: Reply | None
-    """The first pod's refusal of the caller (another 2xx-4xx answer), relayed: the answer to the read."""
+    """The first pod's refusal of the caller (another 2xx-4xx answer), relayed: the answer to the call."""
     unavailable: list[tuple[PodInfo, Answer]]
     """The pods that did not answer, answered a 5xx, or answered 200 with something that is not a
     JSON object (a proxy's error page): what they would add is left out."""
@@ -148,9 +148,12 @@ class Asked:
         return _failure(gw, request, pod, failure)
 
 
-async def ask_up_pods(gw: Gateway, request: GatewayRequest, *, adjust: Adjust = _unchanged, **variant: Any) -> Asked:
+async def ask_up_pods(
+    gw: Gateway, request: GatewayRequest, *, adjust: Adjust = _unchanged, accepted: int = 200, **variant: Any
+) -> Asked:
     """The request (or a variant of it, `Forwarder.send`'s: another path, a timeout...) sent to every
-    up pod at once, each answer relayed, adjusted and read as JSON."""
+    up pod at once, each answer relayed, adjusted and read as JSON. `accepted`: the status of an
+    answer to put together (202 for a call the pods take on to do later); any other 2xx-4xx refuses."""
     pods = await up_pods(gw, request)
     answers = await ask_each(gw, request, pods, **variant)
     documents: list[tuple[PodInfo, Reply, dict[str, Any]]] = []
@@ -161,7 +164,7 @@ async def ask_up_pods(gw: Gateway, request: GatewayRequest, *, adjust: Adjust = 
             LOG.warning("%s %s: pod %s left out: %s", request.method, request.path, pod.name, _why(answer))
             unavailable.append((pod, answer))
             continue
-        if answer.status != 200:
+        if answer.status != accepted:
             refusal = refusal or gw.forwarder.relay(request, pod, answer)
             continue
         try:

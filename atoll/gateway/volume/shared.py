@@ -20,27 +20,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from atoll.core.errors import AtollError, Conflict
+from atoll.core.errors import Conflict
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import (
-    Adjust,
-    Answer,
-    ask_each,
-    concatenated,
-    every_pod,
-    first_accepting,
-    first_found,
-    one_pod,
-    partial_header,
-    up_pods,
-)
+from atoll.gateway.fanout import Adjust, ask_up_pods, concatenated, every_pod, first_accepting, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Handler, Route
 from atoll.gateway.usage import summed_usage
 from atoll.gateway.volume.routed import atoll_az, show_atoll_az
-from atoll.pods.info import PodInfo
 from atoll.resources.volume import VOLUME
 from atoll.types import ResourceType
 
@@ -63,33 +51,18 @@ def workers_cleanup(gw: Gateway) -> Handler:
         pod at once (a pod cleans its own services); the services each pod cleans and those it could
         not reach, put together. A pod that does not answer is named in `Atoll-Partial-Pods`; a pod's
         refusal of the caller (the same for every pod: a filter it rejects) is the answer."""
-        pods = await up_pods(gw, request)
+        # Cinder answers at once (202) and cleans afterwards.
+        asked = await ask_up_pods(gw, request, accepted=202, timeout=gw.list_timeout)
+        if asked.refusal is not None:
+            return asked.refusal
+        if not asked.documents:
+            return asked.first_failure(gw, request)
         cleaning: list[Any] = []
         unavailable: list[Any] = []
-        left_out: list[tuple[PodInfo, Answer]] = []
-        answers = await ask_each(gw, request, pods, timeout=gw.list_timeout)  # Cinder answers at once (202)
-        for pod, answer in zip(pods, answers, strict=True):
-            if isinstance(answer, AtollError) or answer.status >= 500:
-                left_out.append((pod, answer))
-                continue
-            if answer.status != 202:
-                return gw.forwarder.relay(request, pod, answer)
-            try:
-                document = answer.json()
-            except ValueError:
-                document = None
-            if not isinstance(document, dict):
-                left_out.append((pod, answer))
-                continue
+        for _pod, _reply, document in asked.documents:
             cleaning += document.get("cleaning") or []
             unavailable += document.get("unavailable") or []
-        if len(left_out) == len(pods):
-            pod, failure = left_out[0]
-            if isinstance(failure, AtollError):
-                raise failure
-            return gw.forwarder.relay(request, pod, failure)
-        partial = partial_header(pod.name for pod, _ in left_out)
-        return json_reply(202, {"cleaning": cleaning, "unavailable": unavailable}, partial)
+        return json_reply(202, {"cleaning": cleaning, "unavailable": unavailable}, asked.partial)
 
     return cleanup
 
