@@ -161,7 +161,7 @@ async def ask_up_pods(
     unavailable: list[tuple[PodInfo, Answer]] = []
     for pod, answer in zip(pods, answers, strict=True):
         if isinstance(answer, AtollError) or answer.status >= 500:
-            LOG.warning("%s %s: pod %s left out: %s", request.method, request.path, pod.name, _why(answer))
+            LOG.warning("%s %s: pod %s left out: %s", request.method, request.path, pod.name, unanswered(answer))
             unavailable.append((pod, answer))
             continue
         if answer.status != accepted:
@@ -180,7 +180,8 @@ async def ask_up_pods(
     return Asked(documents, refusal, unavailable)
 
 
-def _why(answer: Answer) -> str:
+def unanswered(answer: Answer) -> str:
+    """Why a pod gave no usable answer: the error that stopped the call, or its 5xx status."""
     return answer.message if isinstance(answer, AtollError) else f"answered {answer.status}"
 
 

@@ -26,7 +26,7 @@ import cachetools
 from atoll.core import jsonfast
 from atoll.core.errors import AtollError, InvalidInput, NotFound
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import ask_each, partial_header
+from atoll.gateway.fanout import ask_each, partial_header, unanswered
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.rewrite import AzFields
@@ -199,10 +199,8 @@ class MergedList:
         empty: list[tuple[PodInfo, PodResponse]] = []
         holders: list[tuple[PodInfo, PodResponse]] = []
         for pod, answer in zip(asked, answers, strict=True):
-            if isinstance(answer, AtollError):
-                known[pod.name] = PodUnavailable(answer.message)
-            elif answer.status >= 500:
-                known[pod.name] = PodUnavailable(f"answered {answer.status}")
+            if isinstance(answer, AtollError) or answer.status >= 500:
+                known[pod.name] = PodUnavailable(unanswered(answer))
             elif answer.status != 200:
                 return self.gw.forwarder.relay(request, pod, answer)  # the pod refused the caller: so does Atoll
             else:
