@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
 
 from atoll.core import jsonfast
 from atoll.core.errors import AtollError, NotFound, ServiceUnavailable
 from atoll.gateway.deps import Gateway
-from atoll.gateway.http import GatewayRequest, Headers, Reply, json_reply
+from atoll.gateway.http import GatewayRequest, Headers, Reply
 from atoll.pods.client import PodResponse
 from atoll.pods.errors import NotJson
 from atoll.pods.info import PodInfo
@@ -44,7 +44,13 @@ Answer = PodResponse | AtollError
 async def ask_each(gw: Gateway, request: GatewayRequest, pods: list[PodInfo], **variant: Any) -> list[Answer]:
     """The request (or a variant of it, `Forwarder.send`'s) sent to every pod at once: each pod's answer,
     in pod order. Any other exception is Atoll's own, and raised."""
-    answers = await asyncio.gather(*(gw.forwarder.send(request, p, **variant) for p in pods), return_exceptions=True)
+    return await gathered(gw.forwarder.send(request, p, **variant) for p in pods)
+
+
+async def gathered(calls: Iterable[Awaitable[PodResponse]]) -> list[Answer]:
+    """Pod calls made at once: each one's answer, in order, or the Atoll error that says why it gave
+    none. Any other exception is Atoll's own, and raised."""
+    answers = await asyncio.gather(*calls, return_exceptions=True)
     for answer in answers:
         if isinstance(answer, BaseException) and not isinstance(answer, AtollError):
             raise answer
@@ -117,7 +123,7 @@ def log_failures(request: GatewayRequest, pods: Sequence[PodInfo], results: Sequ
 Adjust = Callable[[Reply, PodInfo], Reply]
 
 
-def _unchanged(reply: Reply, _pod: PodInfo) -> Reply:
+def unchanged(reply: Reply, _pod: PodInfo) -> Reply:
     return reply
 
 
@@ -149,7 +155,7 @@ class Asked:
 
 
 async def ask_up_pods(
-    gw: Gateway, request: GatewayRequest, *, adjust: Adjust = _unchanged, accepted: int = 200, **variant: Any
+    gw: Gateway, request: GatewayRequest, *, adjust: Adjust = unchanged, accepted: int = 200, **variant: Any
 ) -> Asked:
     """The request (or a variant of it, `Forwarder.send`'s: another path, a timeout...) sent to every
     up pod at once, each answer relayed, adjusted and read as JSON. `accepted`: the status of an
@@ -185,25 +191,7 @@ def unanswered(answer: Answer) -> str:
     return answer.message if isinstance(answer, AtollError) else f"answered {answer.status}"
 
 
-def concatenated(gw: Gateway, key: str, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
-    """A handler of a list that is not merged (no sort to merge on): every up pod's items, one pod after
-    the other. A pod that does not answer is named in Atoll-Partial-Pods; one that refuses the caller
-    (a 4xx) refuses for all."""
-
-    async def handle(request: GatewayRequest) -> Reply:
-        asked = await ask_up_pods(gw, request, timeout=gw.list_timeout, adjust=adjust)
-        if asked.refusal is not None:
-            return asked.refusal
-        items: list[Any] = []
-        for _pod, _reply, document in asked.documents:
-            listed = document.get(key)
-            items += listed if isinstance(listed, list) else []
-        return json_reply(200, {key: items}, asked.partial)
-
-    return handle
-
-
-def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
+def first_found(gw: Gateway, adjust: Adjust = unchanged) -> Callable[[GatewayRequest], Any]:
     """A handler of a call on an item without a routing: the first up pod (in pod order) that does
     not answer 404, its answer adjusted; else a pod's 404.
 
@@ -246,7 +234,7 @@ def first_found(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRe
     return handle
 
 
-def first_accepting(gw: Gateway, adjust: Adjust = _unchanged) -> Callable[[GatewayRequest], Any]:
+def first_accepting(gw: Gateway, adjust: Adjust = unchanged) -> Callable[[GatewayRequest], Any]:
     """A handler of a call meant for the one pod that has some host (an operator's enable, disable,
     freeze of a service host): sent to every up pod at once, the first (in pod order) that accepts
     it answers; when none does, the first pod's refusal."""

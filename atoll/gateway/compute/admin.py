@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from atoll.core import jsonfast
+from atoll.gateway.chained import concatenated
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import ask_up_pods, concatenated, first_found
+from atoll.gateway.fanout import ask_up_pods, first_found
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.router import Route
 from atoll.pods.info import PodInfo
@@ -113,10 +114,11 @@ def routes(gw: Gateway) -> list[Route]:
         return json_reply(200, {"hypervisor_statistics": total}, asked.partial)
 
     by_id = first_found(gw)
+    hypervisors = concatenated(gw, "hypervisors", paged_by="id")  # from 2.33; before, pods ignore paging
     service = first_found(gw, service_zones)
     return [
-        Route(READ, "/os-hypervisors", concatenated(gw, "hypervisors")),
-        Route(READ, "/os-hypervisors/detail", concatenated(gw, "hypervisors")),
+        Route(READ, "/os-hypervisors", hypervisors),
+        Route(READ, "/os-hypervisors/detail", hypervisors),
         Route(READ, "/os-hypervisors/statistics", statistics),
         Route(READ, "/os-hypervisors/{hypervisor_id}", by_id),
         Route(READ, "/os-hypervisors/{hypervisor_id}/{rest:path}", by_id),
@@ -129,8 +131,8 @@ def routes(gw: Gateway) -> list[Route]:
         Route("PUT", "/os-hosts/{host_name}", by_id),
         Route(READ, "/os-hosts/{host_name}/{action}", by_id),
         # Every pod's migrations one pod after the other (a migration stays in its server's pod);
-        # from 2.59 `limit` and `marker` apply within each pod.
-        Route(READ, "/os-migrations", concatenated(gw, "migrations")),
+        # from 2.59 paged by `limit` and `marker` (a migration's uuid) over the chain.
+        Route(READ, "/os-migrations", concatenated(gw, "migrations", paged_by="uuid")),
         Route(READ, "/os-instance_usage_audit_log", audit_log),
         Route(READ, "/os-instance_usage_audit_log/{before_timestamp}", audit_log),
         # A console's token is known to the pod of its server only.

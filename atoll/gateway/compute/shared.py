@@ -15,8 +15,9 @@ import json
 import uuid
 
 from atoll.gateway.catchup import catch_up
+from atoll.gateway.chained import concatenated
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, every_pod, every_pod_missed, failed, one_pod, up_pods
+from atoll.gateway.fanout import every_pod, every_pod_missed, failed, one_pod, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
 from atoll.gateway.pipeline import CreatePipeline
@@ -99,7 +100,7 @@ def routes(gw: Gateway) -> list[Route]:
             await gw.routings.forget(group_id, ResourceType.SERVER_GROUP, delete=True)
         return gw.forwarder.relay(request, located.pod, response)
 
-    list_groups = concatenated(gw, "server_groups")
+    list_groups = concatenated(gw, "server_groups", offset_paged=True)
 
     return [
         Route("POST", "/flavors", create_flavor),

@@ -17,8 +17,9 @@ and their list is every pod's.
 
 from __future__ import annotations
 
+from atoll.gateway.chained import concatenated
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import concatenated, first_found, one_pod
+from atoll.gateway.fanout import first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.image import copy, data, images, listing, metadefs
 from atoll.gateway.router import Route, Router
@@ -82,7 +83,7 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/info/{path:path}", shared),
             Route("GET", "/metadefs/{path:path}", shared),
             Route("POST", "/tasks", shared),
-            Route("GET", "/tasks", concatenated(gw, "tasks")),
+            Route("GET", "/tasks", concatenated(gw, "tasks", paged_by="id")),
             Route("GET", "/tasks/{task_id}", first_found(gw)),
             Route(("POST", "PUT", "DELETE"), "/metadefs/{path:path}", catalog_write),
         ]

@@ -21,8 +21,9 @@ import json
 from typing import Any
 
 from atoll.core.errors import Conflict
+from atoll.gateway.chained import concatenated
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import Adjust, ask_up_pods, concatenated, every_pod, first_accepting, first_found, one_pod
+from atoll.gateway.fanout import Adjust, ask_up_pods, every_pod, first_accepting, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.locate import locate
 from atoll.gateway.rewrite import AzFields
@@ -111,9 +112,10 @@ def routes(gw: Gateway) -> list[Route]:
                 "volumes of its own pod."
             )
 
-    def collection(key: str, adjust: Adjust = show_atoll_az) -> Handler:
-        """The pods' lists put together (a pod that does not answer is named in Atoll-Partial-Pods)."""
-        return concatenated(gw, key, adjust)
+    def collection(key: str, adjust: Adjust = show_atoll_az, paged_by: str | None = None) -> Handler:
+        """The pods' lists put together (a pod that does not answer is named in Atoll-Partial-Pods);
+        `paged_by`: the item field Cinder's `marker` is, for a list it pages."""
+        return concatenated(gw, key, adjust, paged_by=paged_by)
 
     somewhere = first_found(gw, show_atoll_az)
 
@@ -122,8 +124,8 @@ def routes(gw: Gateway) -> list[Route]:
         for base in ("/os-volume-transfer", "/volume-transfers")
         for route in (
             Route("POST", base, in_volume_pod("transfer", "volume_id")),
-            Route(READ, base, collection("transfers")),
-            Route(READ, f"{base}/detail", collection("transfers")),
+            Route(READ, base, collection("transfers", paged_by="id")),
+            Route(READ, f"{base}/detail", collection("transfers", paged_by="id")),
             Route(("GET", "DELETE"), f"{base}/{{transfer_id}}", somewhere),
             Route("POST", f"{base}/{{transfer_id}}/accept", somewhere),
         )
@@ -138,7 +140,7 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-quota-class-sets/{rest:path}", read),
         Route("PUT", "/os-quota-class-sets/{rest:path}", write),
         *transfer_routes,
-        Route(READ, "/messages", collection("messages")),
+        Route(READ, "/messages", collection("messages", paged_by="id")),
         Route(("GET", "DELETE"), "/messages/{message_id}", somewhere),
         Route(READ, "/os-services", collection("services", SERVICE_AZ)),
         Route("PUT", "/os-services/{action}", first_accepting(gw, SERVICE_AZ)),
@@ -152,8 +154,8 @@ def routes(gw: Gateway) -> list[Route]:
         Route("PUT", "/clusters/{action}", first_accepting(gw)),
         Route("POST", "/workers/cleanup", workers_cleanup(gw)),
         Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),
-        Route(READ, "/attachments", collection("attachments")),
-        Route(READ, "/attachments/detail", collection("attachments")),
+        Route(READ, "/attachments", collection("attachments", paged_by="id")),
+        Route(READ, "/attachments/detail", collection("attachments", paged_by="id")),
         Route(("GET", "PUT", "DELETE"), "/attachments/{attachment_id}", somewhere),
         Route("POST", "/attachments/{attachment_id}/action", somewhere),
     ]

@@ -71,6 +71,14 @@ class FakeNova(FakePod):
         r("GET", "/v2.1/images/{id}", self._nova_image)
         r("DELETE", "/v2.1/images/{id}", self._nova_image)
         r("*", "/v2.1/images/{id}/metadata", self._nova_image_metadata)
+        self.migrations: list[dict[str, Any]] | None = None
+        """Migrations, newest first, paged from 2.59 as Nova pages them (None: one of this pod's)."""
+        self.max_limit = 1000
+        """The page size of a list asked for no `limit` (Nova's `api.max_limit`)."""
+        self.server_groups: list[dict[str, Any]] = []
+        """Server groups, listed by `limit` and `offset` as Nova lists them."""
+        r("GET", "/v2.1/os-migrations", self._migrations)
+        r("GET", "/v2.1/os-server-groups", self._server_groups)
         r("*", "/v2.1/os-{kind:(hypervisors|services|aggregates|migrations|hosts)}{rest:.*}", self._operator)
         r("GET", "/v2.1/os-simple-tenant-usage", self._usage)
         r("GET", "/v2.1/os-simple-tenant-usage/{tenant}", self._usage)
@@ -81,6 +89,31 @@ class FakeNova(FakePod):
         r("*", "/v2.1/os-quota-class-sets/{rest:.*}", self._canned)
         r("GET", "/v2.1/os-instance_usage_audit_log{rest:.*}", self._canned)
         r("GET", "/v2.1/os-console-auth-tokens/{token}", self._canned)
+
+    async def _migrations(self, request: web.Request) -> web.StreamResponse:
+        """Nova's: from 2.59 at most `limit` (1000 when none), after the `marker` migration (its uuid, a
+        400 when unknown), with a next link after every full page; before, every one (paging ignored)."""
+        if self.migrations is None:
+            return self._echo(request, {"migrations": [{"id": 1, "source_compute": f"{self.az}-host"}]})
+        major, minor = request.headers.get("X-OpenStack-Nova-API-Version", "2.1").split(".")
+        items = list(self.migrations)
+        if (int(major), int(minor)) < (2, 59):
+            return self._echo(request, {"migrations": items})
+        if (marker := request.query.get("marker")) is not None:
+            uuids = [m["uuid"] for m in items]
+            if marker not in uuids:
+                return self._fault(400, "badRequest", f"Marker {marker} could not be found.")
+            items = items[uuids.index(marker) + 1 :]
+        limit = min(int(request.query.get("limit", self.max_limit)), self.max_limit)
+        body: dict[str, Any] = {"migrations": items[:limit]}
+        if items[:limit] and len(items[:limit]) == limit:
+            href = f"{self.url}/v2.1/os-migrations?limit={limit}&marker={items[limit - 1]['uuid']}"
+            body["migrations_links"] = [{"rel": "next", "href": href}]
+        return self._echo(request, body)
+
+    async def _server_groups(self, request: web.Request) -> web.StreamResponse:
+        offset, limit = int(request.query.get("offset", "0")), int(request.query.get("limit", "1000"))
+        return self._echo(request, {"server_groups": self.server_groups[offset : offset + limit]})
 
     async def _canned(self, request: web.Request) -> web.StreamResponse:
         status, body = self.canned.get(request.path, (404, {"itemNotFound": {"code": 404, "message": "nothing"}}))
