@@ -6,9 +6,12 @@ Nova's policy in each pod decides who may call them (admins by default): Atoll f
 the caller's token and relays a pod's refusal. Items have no routing: a call on one item
 (a hypervisor or a service, whose ids are UUIDs from microversion 2.53, or a host) is found by
 `first_found`: a read asks every up pod at once, a write asks them in turn until one knows
-it. Aggregates are a pod's own business (their ids are per-pod integers); through Atoll
-they are listed only. A compute service's or host's `zone` is the pod's Atoll AZ, as in
-`openstack availability zone list`; Nova's `internal` zone stays.
+it. Host aggregates are a pod's own business (their hosts are the pod's): they are listed,
+and shown, changed, deleted and given hosts or metadata in the first pod that knows the id
+(ids are each pod's own integers, so two pods may each have an aggregate 1: the list shows
+both, a call by id reaches the first pod's); one is created in its pod's own region, which
+Atoll says in a 409. A compute service's, host's or aggregate's zone is the pod's Atoll
+AZ, as in `openstack availability zone list`; Nova's `internal` zone stays.
 """
 
 from __future__ import annotations
@@ -16,15 +19,20 @@ from __future__ import annotations
 from typing import Any
 
 from atoll.core import jsonfast
+from atoll.core.errors import Conflict
 from atoll.gateway.chained import concatenated
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import ask_up_pods, first_found
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
+from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Route
+from atoll.gateway.volume.routed import atoll_az
 from atoll.pods.info import PodInfo
 
 READ = ("GET",)
 INTERNAL_ZONE = "internal"
+AGGREGATE_AZ = atoll_az(AzFields("availability_zone"))
+"""An aggregate's zone, as its field and its metadata say it: the pod's Atoll AZ."""
 
 
 def service_zones(reply: Reply, pod: PodInfo) -> Reply:
@@ -74,6 +82,14 @@ def merged_audit(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return merged
 
 
+def _sets_zone(document: object) -> bool:
+    """Whether an aggregate's update (`aggregate`) or `set_metadata` action sets its zone."""
+    if not isinstance(document, dict):
+        return False
+    changes = [document.get("aggregate"), (document.get("set_metadata") or {}).get("metadata")]
+    return any(isinstance(one, dict) and one.get("availability_zone") is not None for one in changes)
+
+
 AUDIT_COUNTS = (
     "num_hosts",
     "num_hosts_done",
@@ -113,6 +129,26 @@ def routes(gw: Gateway) -> list[Route]:
         total = summed([one for one in found if isinstance(one, dict)])
         return json_reply(200, {"hypervisor_statistics": total}, asked.partial)
 
+    async def new_aggregate(request: GatewayRequest) -> Reply:
+        regions = ", ".join(p.name for p in (await gw.pods()).bottoms if p.has(request.service.name))
+        raise Conflict(
+            "A host aggregate groups one pod's hosts: create it in that pod's own region "
+            f"({regions}); through Atoll aggregates are listed and changed."
+        )
+
+    in_its_pod = first_found(gw, AGGREGATE_AZ)
+
+    async def aggregate(request: GatewayRequest) -> Reply:
+        """An aggregate's call in the first pod that knows its id; one that would move its hosts to
+        another zone is refused: a pod's hosts are in the pod's own zone, which is its Atoll AZ."""
+        if request.method in ("PUT", "POST") and _sets_zone(await request.json()):
+            raise Conflict(
+                "An aggregate's availability zone cannot be set through Atoll: a pod's hosts are all in "
+                "the pod's AZ. Set it in the pod's own region if the pod's zones are to change."
+            )
+        reply: Reply = await in_its_pod(request)
+        return reply
+
     by_id = first_found(gw)
     hypervisors = concatenated(gw, "hypervisors", paged_by="id")  # from 2.33; before, pods ignore paging
     service = first_found(gw, service_zones)
@@ -124,7 +160,11 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-hypervisors/{hypervisor_id}/{rest:path}", by_id),
         Route(READ, "/os-services", concatenated(gw, "services", service_zones)),
         Route(("PUT", "DELETE"), "/os-services/{service_id}", service),
-        Route(READ, "/os-aggregates", concatenated(gw, "aggregates")),
+        Route(READ, "/os-aggregates", concatenated(gw, "aggregates", AGGREGATE_AZ)),
+        Route("POST", "/os-aggregates", new_aggregate),
+        Route(("GET", "PUT", "DELETE"), "/os-aggregates/{aggregate_id}", aggregate),
+        Route("POST", "/os-aggregates/{aggregate_id}/action", aggregate),
+        Route("POST", "/os-aggregates/{aggregate_id}/images", aggregate),
         # Hosts (deprecated, gone from 2.43): every pod's, a host's show, update and power actions in its pod.
         Route(READ, "/os-hosts", concatenated(gw, "hosts", service_zones)),
         Route(READ, "/os-hosts/{host_name}", by_id),

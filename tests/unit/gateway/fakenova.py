@@ -415,8 +415,15 @@ class FakeNova(FakePod):
             return self._echo(request, {"host": [{"resource": {"host": f"{self.az}-host", "project": "(total)"}}]})
         if kind == "hosts" and rest == f"/{self.az}-host" and request.method == "PUT":
             return self._echo(request, {"host": f"{self.az}-host"} | (await request.json()))
+        aggregate = {"id": 1, "name": f"agg-{self.az}", "availability_zone": self.az}
+        aggregate["metadata"] = {"availability_zone": self.az}
         if kind == "aggregates" and rest == "":
-            return self._echo(request, {"aggregates": [{"id": 1, "name": f"agg-{self.az}"}]})
+            return self._echo(request, {"aggregates": [aggregate]})
+        if kind == "aggregates" and rest == "/1" and request.method == "GET":
+            return self._echo(request, {"aggregate": aggregate})
+        if kind == "aggregates" and rest == "/1/action" and self.az == "zone-b":  # Pod1's answers 404
+            host = (await request.json())["add_host"]["host"]
+            return self._echo(request, {"aggregate": aggregate | {"hosts": [host]}})
         if kind == "migrations" and rest == "":
             return self._echo(request, {"migrations": [{"id": 1, "source_compute": f"{self.az}-host"}]})
         return self._fault(404, "itemNotFound", f"{kind}{rest} could not be found.")

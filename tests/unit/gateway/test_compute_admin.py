@@ -60,9 +60,42 @@ async def test_migrations_of_every_pod(bed: Bed) -> None:
 
 
 async def test_aggregates_listed_without_a_down_pod(bed: Bed) -> None:
+    listed = await bed.http.get(f"{BASE}/os-aggregates", headers=ADMIN)
+    assert [(a["name"], a["availability_zone"]) for a in listed.json()["aggregates"]] == [
+        ("agg-nova", "az1"),
+        ("agg-zone-b", "az2"),
+    ]
+    metadata = [a["metadata"] for a in listed.json()["aggregates"]]
+    assert metadata == [{"availability_zone": "az1"}, {"availability_zone": "az2"}]
     await bed.set_status("Pod1", PodStatus.DOWN)
     listed = await bed.http.get(f"{BASE}/os-aggregates", headers=ADMIN)
     assert [a["name"] for a in listed.json()["aggregates"]] == ["agg-zone-b"]
+
+
+async def test_an_aggregate_is_shown_and_changed_in_the_first_pod_that_knows_it(bed: Bed) -> None:
+    shown = await bed.http.get(f"{BASE}/os-aggregates/1", headers=ADMIN)
+    assert (shown.status_code, shown.json()["aggregate"]["availability_zone"]) == (200, "az1")
+    # Pod1 answers 404 to the action (as a pod without that aggregate would): Pod2's is the one.
+    added = await bed.http.post(f"{BASE}/os-aggregates/1/action", json={"add_host": {"host": "h"}}, headers=ADMIN)
+    assert added.status_code == 200
+    assert (added.json()["aggregate"]["hosts"], added.json()["aggregate"]["availability_zone"]) == (["h"], "az2")
+    missing = await bed.http.get(f"{BASE}/os-aggregates/7", headers=ADMIN)
+    assert missing.status_code == 404
+    for path, body in (
+        ("/os-aggregates/1", {"aggregate": {"availability_zone": "az9"}}),
+        ("/os-aggregates/1/action", {"set_metadata": {"metadata": {"availability_zone": "az9"}}}),
+    ):
+        method = bed.http.put if path.endswith("/1") else bed.http.post
+        refused = await method(BASE + path, json=body, headers=ADMIN)
+        assert refused.status_code == 409
+        assert "cannot be set through Atoll" in refused.json()["conflictingRequest"]["message"]
+
+
+async def test_an_aggregate_is_created_in_its_pods_region_which_atoll_says(bed: Bed) -> None:
+    made = await bed.http.post(f"{BASE}/os-aggregates", json={"aggregate": {"name": "a"}}, headers=ADMIN)
+    assert made.status_code == 409
+    assert "create it in that pod's own region (Pod1, Pod2)" in made.json()["conflictingRequest"]["message"]
+    assert not [s for s in bed.pods["Pod1"].seen + bed.pods["Pod2"].seen if s["method"] == "POST"]
 
 
 async def test_an_item_by_id_is_asked_of_every_pod_at_once_and_a_failing_pod_is_passed_over(bed: Bed) -> None:
