@@ -1,10 +1,10 @@
 """Lists that are not merged (nothing to merge them on): every up pod's items one pod after the
 other, in pod order, and paged as one list where the service pages them.
 
-Nova's migrations (2.59+) and hypervisors (2.33+), Glance's tasks and Cinder's messages, groups,
-transfers and attachments take `limit` and `marker` (Cinder's `offset` too) and link a next
-page. Each pod pages only its own items, so Atoll pages the chain (`paged_by`, the item field a
-pod's marker is):
+Nova's migrations (2.59+) and hypervisors (2.33+), Glance's tasks and Cinder's messages (3.5+),
+groups, group snapshots (3.29+), transfers (3.59+) and attachments take `limit` and `marker`
+(Cinder's `offset` too) and, but for attachments, link a next page. Each pod pages only its own
+items, so Atoll pages the chain as the service pages (`Paging`):
 
 limit     the page holds at most `limit` items, taken pod after pod; every pod is asked for
           the whole page at once (one round trip), as one pod's items may fill it
@@ -16,11 +16,11 @@ next      a link whenever the page stopped before the chain's end: cut at `limit
           whose own page size ended its share (it links more); also after a full page that
           ends the chain, as Nova and Cinder link one after every full page
 
-A pod that does not page (a microversion before paging: it gives more than `limit`, or items
-without the marker field) makes the list what it is then: every pod's items, no link. Nova's
-server groups take `limit` and `offset` only and link nothing (`offset_paged`): the chain is
-cut the same way, without a link. Lists the service does not page are every pod's items,
-the query passed as it came.
+Before the microversion a list is paged from, it is every pod's items with the query passed as
+it came, as for lists the service does not page; so is a list a pod did not page after all (it
+gave more than it was asked for, or items without the marker field). Nova's server groups take
+`limit` and `offset` only: the chain is cut the same way, and linked as Nova links it (not).
+Neither are Cinder's attachments: a client goes on with the last id as `marker`.
 
 A pod that does not answer is named in `Atoll-Partial-Pods` and passed over; one that refuses
 the caller (a 4xx) refuses for all.
@@ -54,6 +54,18 @@ MAX_MARKER = 4096
 
 
 @dataclasses.dataclass(frozen=True)
+class Paging:
+    """How the service pages a list."""
+
+    marker: str | None = "id"
+    """The item field its `marker` is; None: it pages by `limit` and `offset` only."""
+    links: str | None = None
+    """The member of its next link (Nova, Cinder: `<key>_links`, Glance: `next`); None: it links none."""
+    since: tuple[int, int] | None = None
+    """The microversion it pages from."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Place:
     """Where a chained list stands: in `pod`, after its item `after` (at its first item when None)."""
 
@@ -81,19 +93,15 @@ def decode(text: str) -> Place:
 
 
 def concatenated(
-    gw: Gateway,
-    key: str,
-    adjust: Adjust = unchanged,
-    *,
-    paged_by: str | None = None,
-    offset_paged: bool = False,
+    gw: Gateway, key: str, adjust: Adjust = unchanged, paging: Paging | None = None
 ) -> Callable[[GatewayRequest], Any]:
-    """The handler of a chained list of `key`. `paged_by`: the item field the pods' markers are, for a
-    list the service pages by `limit` and `marker`; `offset_paged`: one it pages by `limit` and
-    `offset` only, with no links."""
+    """The handler of a chained list of `key`, paged as `paging` says (not at all when None)."""
 
     async def handle(request: GatewayRequest) -> Reply:
-        chain = _Chain(gw, request, key, adjust, paged_by, offset_paged)
+        version = request.microversion
+        since = paging.since if paging is not None else None
+        paged = paging if since is None or (version is not None and (version.major, version.minor) >= since) else None
+        chain = _Chain(gw, request, key, adjust, paged)
         try:
             return await chain.answer()
         except _Refusal as refusal:
@@ -119,25 +127,23 @@ class _Refusal(Exception):
 
 
 class _Chain:
-    def __init__(
-        self, gw: Gateway, request: GatewayRequest, key: str, adjust: Adjust, field: str | None, offset_paged: bool
-    ) -> None:
-        self.gw, self.request, self.key, self.adjust, self.field = gw, request, key, adjust, field
+    def __init__(self, gw: Gateway, request: GatewayRequest, key: str, adjust: Adjust, paging: Paging | None) -> None:
+        self.gw, self.request, self.key, self.adjust = gw, request, key, adjust
+        self.field = paging.marker if paging is not None else None
+        self.links = paging.links if paging is not None else None
         query = request.query
-        paging = {"limit", "offset"} | ({"marker"} if field else set())
-        first = {name: value for name, value in reversed(query) if name in paging}  # the first of each
+        names = {"limit", "offset"} | ({"marker"} if self.field else set())
+        first = {name: value for name, value in reversed(query) if name in names}  # the first of each
         self.limit, self.offset = _count(first.get("limit")), _count(first.get("offset"))
         # Atoll pages a list the service pages, with counts it can read (others are the pods' to refuse).
-        self.pages = (field is not None or offset_paged) and all(
-            _count(first[name]) is not None for name in ("limit", "offset") if name in first
-        )
+        self.pages = paging is not None and all(_count(first[n]) is not None for n in ("limit", "offset") if n in first)
         if self.limit == 0:
             self.pages = False  # the services read it as "no limit" or as an empty page: theirs to say
-        if offset_paged and self.pages:
+        if self.pages and self.field is None:  # Nova's `limited`: at most its max_limit
             most = int(gw.conf.api.max_limit)
             self.limit = min(self.limit or most, most)
         self.marker = first.get("marker") if self.pages else None
-        self.params = [(n, v) for n, v in query if n not in paging] if self.pages else list(query)
+        self.params = [(n, v) for n, v in query if n not in names] if self.pages else list(query)
         self.partial: list[str] = []
         self.skip = self.offset or 0
 
@@ -212,7 +218,7 @@ class _Chain:
             self.left_out(pod, "not a JSON object")
             return None
         items = document.get(self.key)
-        more = bool(document.get(f"{self.key}_links") or document.get("next"))
+        more = bool(document.get(self.links)) if self.links else False
         return _Listed(pod, document, items if isinstance(items, list) else [], more)
 
     def left_out(self, pod: PodInfo, why: str) -> None:
@@ -227,14 +233,14 @@ class _Chain:
             items = [item for one in listed for item in one.items]
         document: dict[str, Any] = {}
         if listed:  # the first pod's other members (Glance's `schema` and `first`...)
-            dropped = (self.key, f"{self.key}_links", "next")
+            dropped = (self.key, self.links)
             document = {k: v for k, v in listed[0].document.items() if k not in dropped}
             counts = [one.document.get("count") for one in listed]
             if all(isinstance(count, int) and not isinstance(count, bool) for count in counts):
                 document["count"] = sum(counts)  # Cinder's `with_count`: the whole chain's
         document[self.key] = items
-        if place is not None and self.field is not None:
-            document |= self._link(place)
+        if place is not None and self.field is not None and self.links is not None:
+            document[self.links] = self._link(place)
         return json_reply(200, document, partial_header(self.partial))
 
     def _page(self, listed: list[_Listed], up: list[PodInfo]) -> tuple[list[Any], Place | None]:
@@ -273,15 +279,15 @@ class _Chain:
             return None
         return str(value)
 
-    def _link(self, place: Place) -> dict[str, Any]:
+    def _link(self, place: Place) -> Any:
         pairs = [(name, value) for name, value in self.request.query if name not in ("marker", "offset")]
         if self.skip:
             pairs.append(("offset", str(self.skip)))  # what the offset had yet to pass over
         pairs.append(("marker", place.encode()))
         if self.request.service.name == "image":  # Glance's links are relative to its endpoint
-            return {"next": f"{self.request.service.version}{self.request.path}?{urlencode(pairs)}"}
+            return f"{self.request.service.version}{self.request.path}?{urlencode(pairs)}"
         base = self.request.public_root + self.request.service.version + self.request.path
-        return {f"{self.key}_links": [{"rel": "next", "href": f"{base}?{urlencode(pairs)}"}]}
+        return [{"rel": "next", "href": f"{base}?{urlencode(pairs)}"}]
 
 
 def _after(up: list[PodInfo], pod: PodInfo, than: PodInfo) -> bool:

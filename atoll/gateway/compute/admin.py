@@ -20,7 +20,7 @@ from typing import Any
 
 from atoll.core import jsonfast
 from atoll.core.errors import Conflict
-from atoll.gateway.chained import concatenated
+from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import ask_up_pods, first_found
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -31,6 +31,8 @@ from atoll.pods.info import PodInfo
 
 READ = ("GET",)
 INTERNAL_ZONE = "internal"
+MIGRATIONS = Paging("uuid", "migrations_links", (2, 59))
+"""Nova pages migrations from 2.59, newest first, by a migration's uuid."""
 AGGREGATE_AZ = atoll_az(AzFields("availability_zone"))
 """An aggregate's zone, as its field and its metadata say it: the pod's Atoll AZ."""
 
@@ -150,7 +152,7 @@ def routes(gw: Gateway) -> list[Route]:
         return reply
 
     by_id = first_found(gw)
-    hypervisors = concatenated(gw, "hypervisors", paged_by="id")  # from 2.33; before, pods ignore paging
+    hypervisors = concatenated(gw, "hypervisors", paging=Paging("id", "hypervisors_links", (2, 33)))
     service = first_found(gw, service_zones)
     return [
         Route(READ, "/os-hypervisors", hypervisors),
@@ -172,7 +174,7 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-hosts/{host_name}/{action}", by_id),
         # Every pod's migrations one pod after the other (a migration stays in its server's pod);
         # from 2.59 paged by `limit` and `marker` (a migration's uuid) over the chain.
-        Route(READ, "/os-migrations", concatenated(gw, "migrations", paged_by="uuid")),
+        Route(READ, "/os-migrations", concatenated(gw, "migrations", paging=MIGRATIONS)),
         Route(READ, "/os-instance_usage_audit_log", audit_log),
         Route(READ, "/os-instance_usage_audit_log/{before_timestamp}", audit_log),
         # A console's token is known to the pod of its server only.

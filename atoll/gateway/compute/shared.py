@@ -15,7 +15,7 @@ import json
 import uuid
 
 from atoll.gateway.catchup import catch_up
-from atoll.gateway.chained import concatenated
+from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import every_pod, every_pod_missed, failed, one_pod, up_pods
 from atoll.gateway.http import GatewayRequest, Reply
@@ -100,7 +100,7 @@ def routes(gw: Gateway) -> list[Route]:
             await gw.routings.forget(group_id, ResourceType.SERVER_GROUP, delete=True)
         return gw.forwarder.relay(request, located.pod, response)
 
-    list_groups = concatenated(gw, "server_groups", offset_paged=True)
+    list_groups = concatenated(gw, "server_groups", paging=Paging(marker=None))
 
     return [
         Route("POST", "/flavors", create_flavor),

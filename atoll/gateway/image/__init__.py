@@ -17,7 +17,7 @@ and their list is every pod's.
 
 from __future__ import annotations
 
-from atoll.gateway.chained import concatenated
+from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -83,7 +83,7 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/info/{path:path}", shared),
             Route("GET", "/metadefs/{path:path}", shared),
             Route("POST", "/tasks", shared),
-            Route("GET", "/tasks", concatenated(gw, "tasks", paged_by="id")),
+            Route("GET", "/tasks", concatenated(gw, "tasks", paging=Paging("id", "next"))),
             Route("GET", "/tasks/{task_id}", first_found(gw)),
             Route(("POST", "PUT", "DELETE"), "/metadefs/{path:path}", catalog_write),
         ]

@@ -12,7 +12,7 @@ item's pod; lists are the pods' lists put together.
 from __future__ import annotations
 
 from atoll.core.errors import BadRequest
-from atoll.gateway.chained import concatenated
+from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.locate import locate
@@ -66,8 +66,8 @@ def routes(gw: Gateway, ids: types.GlobalIds) -> list[Route]:
                 return routed.show_atoll_az(await gw.forwarder.forward(request, located.pod), located.pod)
         raise BadRequest("Either 'group_snapshot_id' or 'source_group_id' must be provided.")
 
-    listed_groups = concatenated(gw, "groups", routed.show_atoll_az, paged_by="id")
-    listed_snapshots = concatenated(gw, "group_snapshots", paged_by="id")
+    listed_groups = concatenated(gw, "groups", routed.show_atoll_az, Paging("id", "group_links"))
+    listed_snapshots = concatenated(gw, "group_snapshots", paging=Paging("id", "group_snapshot_links", (3, 29)))
     shown = ids.shown_in  # a group's `group_type` and `volume_types` are Atoll's ids
     return [
         Route("POST", "/groups", shown(create_group)),

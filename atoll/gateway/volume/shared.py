@@ -21,7 +21,7 @@ import json
 from typing import Any
 
 from atoll.core.errors import Conflict
-from atoll.gateway.chained import concatenated
+from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
 from atoll.gateway.fanout import Adjust, ask_up_pods, every_pod, first_accepting, first_found, one_pod
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
@@ -34,6 +34,8 @@ from atoll.resources.volume import VOLUME
 from atoll.types import ResourceType
 
 SERVICE_AZ = atoll_az(AzFields("zone"))
+ATTACHMENTS = Paging("id")
+"""Cinder pages attachments by `limit`, `marker` and `offset`, and links no next page."""
 """Cinder's services and hosts: the AZ of each."""
 
 READ = ("GET",)
@@ -112,20 +114,25 @@ def routes(gw: Gateway) -> list[Route]:
                 "volumes of its own pod."
             )
 
-    def collection(key: str, adjust: Adjust = show_atoll_az, paged_by: str | None = None) -> Handler:
-        """The pods' lists put together (a pod that does not answer is named in Atoll-Partial-Pods);
-        `paged_by`: the item field Cinder's `marker` is, for a list it pages."""
-        return concatenated(gw, key, adjust, paged_by=paged_by)
+    def collection(key: str, adjust: Adjust = show_atoll_az, paging: Paging | None = None) -> Handler:
+        """The pods' lists put together (a pod that does not answer is named in Atoll-Partial-Pods),
+        paged as Cinder pages the list (`paging`)."""
+        return concatenated(gw, key, adjust, paging)
 
     somewhere = first_found(gw, show_atoll_az)
 
+    # Cinder's v3 transfers page by marker from 3.59; its older path by offset only.
+    transfer_paging = {
+        "/os-volume-transfer": Paging(marker=None),
+        "/volume-transfers": Paging("id", "transfers_links", (3, 59)),
+    }
     transfer_routes = [
         route
         for base in ("/os-volume-transfer", "/volume-transfers")
         for route in (
             Route("POST", base, in_volume_pod("transfer", "volume_id")),
-            Route(READ, base, collection("transfers", paged_by="id")),
-            Route(READ, f"{base}/detail", collection("transfers", paged_by="id")),
+            Route(READ, base, collection("transfers", paging=transfer_paging[base])),
+            Route(READ, f"{base}/detail", collection("transfers", paging=transfer_paging[base])),
             Route(("GET", "DELETE"), f"{base}/{{transfer_id}}", somewhere),
             Route("POST", f"{base}/{{transfer_id}}/accept", somewhere),
         )
@@ -140,7 +147,7 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-quota-class-sets/{rest:path}", read),
         Route("PUT", "/os-quota-class-sets/{rest:path}", write),
         *transfer_routes,
-        Route(READ, "/messages", collection("messages", paged_by="id")),
+        Route(READ, "/messages", collection("messages", paging=Paging("id", "messages_links", (3, 5)))),
         Route(("GET", "DELETE"), "/messages/{message_id}", somewhere),
         Route(READ, "/os-services", collection("services", SERVICE_AZ)),
         Route("PUT", "/os-services/{action}", first_accepting(gw, SERVICE_AZ)),
@@ -154,8 +161,8 @@ def routes(gw: Gateway) -> list[Route]:
         Route("PUT", "/clusters/{action}", first_accepting(gw)),
         Route("POST", "/workers/cleanup", workers_cleanup(gw)),
         Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),
-        Route(READ, "/attachments", collection("attachments", paged_by="id")),
-        Route(READ, "/attachments/detail", collection("attachments", paged_by="id")),
+        Route(READ, "/attachments", collection("attachments", paging=ATTACHMENTS)),
+        Route(READ, "/attachments/detail", collection("attachments", paging=ATTACHMENTS)),
         Route(("GET", "PUT", "DELETE"), "/attachments/{attachment_id}", somewhere),
         Route("POST", "/attachments/{attachment_id}/action", somewhere),
     ]

@@ -83,8 +83,20 @@ class FakeGlance:
         tasks = [t for t in self.tasks.values() if t.get("image_id") == request.match_info["id"]]
         return web.json_response({"tasks": tasks})
 
-    async def _tasks(self, _request: web.Request) -> web.StreamResponse:
-        return web.json_response({"tasks": list(self.tasks.values())})
+    async def _tasks(self, request: web.Request) -> web.StreamResponse:
+        """Glance's: at most `limit` (25 when none) after the `marker` task (a 400 when unknown), and
+        `next` after every full page; `first` and `schema` as Glance gives them."""
+        tasks = list(self.tasks.values())
+        if (marker := request.query.get("marker")) is not None:
+            ids = [t["id"] for t in tasks]
+            if marker not in ids:
+                return _fault(400, "Bad Request", f"Task with the given id {marker} was not found")
+            tasks = tasks[ids.index(marker) + 1 :]
+        limit = int(request.query.get("limit", "25"))
+        body: dict[str, Any] = {"tasks": tasks[:limit], "first": "/v2/tasks", "schema": "/v2/schemas/tasks"}
+        if tasks[:limit] and len(tasks[:limit]) == limit:
+            body["next"] = f"/v2/tasks?limit={limit}&marker={tasks[limit - 1]['id']}"
+        return web.json_response(body)
 
     async def _task(self, request: web.Request) -> web.StreamResponse:
         task = self.tasks.get(request.match_info["id"])

@@ -87,6 +87,15 @@ async def test_before_259_the_pods_do_not_page_and_neither_does_atoll(bed: Bed) 
     assert "migrations_links" not in listed
 
 
+async def test_hypervisors_are_paged_from_233_and_not_before(bed: Bed) -> None:
+    old = (await bed.http.get(f"{BASE}/os-hypervisors?limit=1", headers=ADMIN)).json()
+    assert ([h["id"] for h in old["hypervisors"]], "hypervisors_links" in old) == (["hv-nova", "hv-zone-b"], False)
+    paged = {**ADMIN, "X-OpenStack-Nova-API-Version": "2.53"}
+    first = (await bed.http.get(f"{BASE}/os-hypervisors?limit=1", headers=paged)).json()
+    assert [h["id"] for h in first["hypervisors"]] == ["hv-nova"]
+    assert "marker=atollc1." in first["hypervisors_links"][0]["href"]
+
+
 async def test_a_bad_atoll_marker_is_a_400_that_says_so(bed: Bed) -> None:
     _migrations(bed, (2, 2))
     for marker in ("atollc1.!!!", "atollc1." + "A" * 5000, Place("Pod9", None).encode(), "atollc1.WzEsMl0"):

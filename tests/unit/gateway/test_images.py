@@ -329,6 +329,28 @@ async def test_tasks_run_in_one_pod_and_are_found_there(gbed: Bed) -> None:
     assert [t["id"] for t in of_image.json()["tasks"]] == ["imported"]
 
 
+async def test_tasks_are_paged_over_the_pods_with_glances_links(gbed: Bed) -> None:
+    chain = []
+    for pod, count in (("Pod1", 3), ("Pod2", 2)):
+        for i in range(count):
+            task_id = f"{pod}-task-{i}"
+            glance(gbed, pod).tasks[task_id] = {"id": task_id, "status": "success"}
+            chain.append(task_id)
+    for limit in (1, 2, 3, 6):
+        pages: list[list[str]] = []
+        url: str | None = f"/image/v2/tasks?limit={limit}"
+        while url is not None:
+            document = (await gbed.http.get(url, headers=ADMIN)).json()
+            assert (document["schema"], document["first"]) == ("/v2/schemas/tasks", "/v2/tasks")
+            pages.append([t["id"] for t in document["tasks"]])
+            url = "/image" + document["next"] if "next" in document else None  # relative to the endpoint
+            assert len(pages) < 10
+        assert [t for page in pages for t in page] == chain, limit
+        assert all(len(page) == limit for page in pages[:-1])
+    after = await gbed.http.get("/image/v2/tasks?marker=Pod1-task-2", headers=ADMIN)
+    assert [t["id"] for t in after.json()["tasks"]] == ["Pod2-task-0", "Pod2-task-1"]
+
+
 async def test_novas_image_api_shows_each_image_once_and_writes_every_copy(gbed: Bed) -> None:
     compute = "/compute/v2.1"
     third = "5a5a5a5a-0000-4000-8000-000000000003"
