@@ -7,10 +7,9 @@ the caller's token and relays a pod's refusal. Items have no routing: a call on 
 (a hypervisor or a service, whose ids are UUIDs from microversion 2.53, or a host) is found by
 `first_found`: a read asks every up pod at once, a write asks them in turn until one knows
 it. Host aggregates are a pod's own business (their hosts are the pod's): they are listed,
-and shown, changed, deleted and given hosts or metadata in the first pod that knows the id
-(ids are each pod's own integers, so two pods may each have an aggregate 1: the list shows
-both, a call by id reaches the first pod's); one is created in its pod's own region, which
-Atoll says in a 409. A compute service's, host's or aggregate's zone is the pod's Atoll
+and shown, changed, deleted and given hosts or metadata in the pod that has the id (ids are
+each pod's own integers: an id two pods have is a 409 naming both); one is created in its
+pod's own region, which Atoll says in a 409. A compute service's, host's or aggregate's zone is the pod's Atoll
 AZ, as in `openstack availability zone list`; Nova's `internal` zone stays.
 """
 
@@ -19,10 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from atoll.core import jsonfast
-from atoll.core.errors import Conflict
+from atoll.core.errors import AtollError, Conflict
 from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import ask_up_pods, first_found
+from atoll.gateway.fanout import ask_each, ask_up_pods, first_found, up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Route
@@ -84,6 +83,14 @@ def merged_audit(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return merged
 
 
+def _aggregate_name(body: bytes) -> str:
+    try:
+        document = jsonfast.loads(body)
+        return str(document["aggregate"]["name"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
+
+
 def _sets_zone(document: object) -> bool:
     """Whether an aggregate's update (`aggregate`) or `set_metadata` action sets its zone."""
     if not isinstance(document, dict):
@@ -138,19 +145,37 @@ def routes(gw: Gateway) -> list[Route]:
             f"({regions}); through Atoll aggregates are listed and changed."
         )
 
-    in_its_pod = first_found(gw, AGGREGATE_AZ)
-
     async def aggregate(request: GatewayRequest) -> Reply:
-        """An aggregate's call in the first pod that knows its id; one that would move its hosts to
+        """An aggregate's call, in the one pod that has an aggregate of that id. Every up pod is asked
+        for it first (at once): ids are each pod's own integers, so an id two pods have is a 409
+        naming both, not a call on whichever comes first. A call that would move its hosts to
         another zone is refused: a pod's hosts are in the pod's own zone, which is its Atoll AZ."""
         if request.method in ("PUT", "POST") and _sets_zone(await request.json()):
             raise Conflict(
                 "An aggregate's availability zone cannot be set through Atoll: a pod's hosts are all in "
                 "the pod's AZ. Set it in the pod's own region if the pod's zones are to change."
             )
-        reply: Reply = await in_its_pod(request)
-        return reply
+        aggregate_id = request.params["aggregate_id"]
+        pods = await up_pods(gw, request)
+        path = f"/os-aggregates/{aggregate_id}"
+        answers = await ask_each(gw, request, pods, method="GET", path=path, query=[])
+        found = [(pod, a) for pod, a in zip(pods, answers, strict=True) if not isinstance(a, AtollError)]
+        having = [(pod, a) for pod, a in found if a.status == 200]
+        if len(having) > 1:
+            names = ", ".join(f"{pod.name} ({_aggregate_name(answer.body)})" for pod, answer in having)
+            raise Conflict(
+                f"Aggregate {aggregate_id} is an id in more than one pod: {names}. Aggregate ids are each "
+                "pod's own; call it in its pod's own region."
+            )
+        if not having:  # no pod has it (404), or the pods' refusal or failure (403, 5xx): theirs
+            if found:
+                return gw.forwarder.relay(request, *min(found, key=lambda f: f[1].status == 404))
+            raise next(a for a in answers if isinstance(a, AtollError))
+        pod, shown = having[0]
+        response = shown if request.method == "GET" else await gw.forwarder.send(request, pod)
+        return AGGREGATE_AZ(gw.forwarder.relay(request, pod, response), pod)
 
+    by_id = first_found(gw)
     by_id = first_found(gw)
     hypervisors = concatenated(gw, "hypervisors", paging=Paging("id", "hypervisors_links", (2, 33)))
     service = first_found(gw, service_zones)

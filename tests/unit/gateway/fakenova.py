@@ -75,6 +75,8 @@ class FakeNova(FakePod):
         """Migrations, newest first, paged from 2.59 as Nova pages them (None: one of this pod's)."""
         self.max_limit = 1000
         """The page size of a list asked for no `limit` (Nova's `api.max_limit`)."""
+        self.aggregate_id = 1
+        """The id of this pod's one host aggregate."""
         self.server_groups: list[dict[str, Any]] = []
         """Server groups, listed by `limit` and `offset` as Nova lists them."""
         r("GET", "/v2.1/os-migrations", self._migrations)
@@ -415,13 +417,14 @@ class FakeNova(FakePod):
             return self._echo(request, {"host": [{"resource": {"host": f"{self.az}-host", "project": "(total)"}}]})
         if kind == "hosts" and rest == f"/{self.az}-host" and request.method == "PUT":
             return self._echo(request, {"host": f"{self.az}-host"} | (await request.json()))
-        aggregate = {"id": 1, "name": f"agg-{self.az}", "availability_zone": self.az}
+        number = self.aggregate_id
+        aggregate = {"id": number, "name": f"agg-{self.az}", "availability_zone": self.az}
         aggregate["metadata"] = {"availability_zone": self.az}
         if kind == "aggregates" and rest == "":
             return self._echo(request, {"aggregates": [aggregate]})
-        if kind == "aggregates" and rest == "/1" and request.method == "GET":
+        if kind == "aggregates" and rest == f"/{number}" and request.method == "GET":
             return self._echo(request, {"aggregate": aggregate})
-        if kind == "aggregates" and rest == "/1/action" and self.az == "zone-b":  # Pod1's answers 404
+        if kind == "aggregates" and rest == f"/{number}/action":
             host = (await request.json())["add_host"]["host"]
             return self._echo(request, {"aggregate": aggregate | {"hosts": [host]}})
         if kind == "migrations" and rest == "":

@@ -72,13 +72,14 @@ async def test_aggregates_listed_without_a_down_pod(bed: Bed) -> None:
     assert [a["name"] for a in listed.json()["aggregates"]] == ["agg-zone-b"]
 
 
-async def test_an_aggregate_is_shown_and_changed_in_the_first_pod_that_knows_it(bed: Bed) -> None:
+async def test_an_aggregate_is_shown_and_changed_in_the_pod_that_has_its_id(bed: Bed) -> None:
+    bed.pods["Pod2"].aggregate_id = 2
     shown = await bed.http.get(f"{BASE}/os-aggregates/1", headers=ADMIN)
     assert (shown.status_code, shown.json()["aggregate"]["availability_zone"]) == (200, "az1")
-    # Pod1 answers 404 to the action (as a pod without that aggregate would): Pod2's is the one.
-    added = await bed.http.post(f"{BASE}/os-aggregates/1/action", json={"add_host": {"host": "h"}}, headers=ADMIN)
+    added = await bed.http.post(f"{BASE}/os-aggregates/2/action", json={"add_host": {"host": "h"}}, headers=ADMIN)
     assert added.status_code == 200
     assert (added.json()["aggregate"]["hosts"], added.json()["aggregate"]["availability_zone"]) == (["h"], "az2")
+    assert not [s for s in bed.pods["Pod1"].seen if s["method"] == "POST"]  # Pod1 was only asked to show it
     missing = await bed.http.get(f"{BASE}/os-aggregates/7", headers=ADMIN)
     assert missing.status_code == 404
     for path, body in (
@@ -89,6 +90,15 @@ async def test_an_aggregate_is_shown_and_changed_in_the_first_pod_that_knows_it(
         refused = await method(BASE + path, json=body, headers=ADMIN)
         assert refused.status_code == 409
         assert "cannot be set through Atoll" in refused.json()["conflictingRequest"]["message"]
+
+
+async def test_an_aggregate_id_two_pods_have_is_a_409_naming_both(bed: Bed) -> None:
+    for method in ("GET", "DELETE"):
+        refused = await bed.http.request(method, f"{BASE}/os-aggregates/1", headers=ADMIN)
+        assert refused.status_code == 409
+        message = refused.json()["conflictingRequest"]["message"]
+        assert "more than one pod: Pod1 (agg-nova), Pod2 (agg-zone-b)" in message
+    assert not [s for pod in ("Pod1", "Pod2") for s in bed.pods[pod].seen if s["method"] == "DELETE"]
 
 
 async def test_an_aggregate_is_created_in_its_pods_region_which_atoll_says(bed: Bed) -> None:
