@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
 
 from atoll.core import jsonfast
-from atoll.core.errors import AtollError, NotFound, ServiceUnavailable
+from atoll.core.errors import AtollError, Conflict, NotFound, ServiceUnavailable
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Headers, Reply
 from atoll.pods.client import PodResponse
@@ -191,27 +191,33 @@ def unanswered(answer: Answer) -> str:
     return answer.message if isinstance(answer, AtollError) else f"answered {answer.status}"
 
 
-def first_found(gw: Gateway, adjust: Adjust = unchanged) -> Callable[[GatewayRequest], Any]:
+def first_found(gw: Gateway, adjust: Adjust = unchanged, *, unique: bool = False) -> Callable[[GatewayRequest], Any]:
     """A handler of a call on an item without a routing: the first up pod (in pod order) that does
     not answer 404, its answer adjusted; else a pod's 404.
 
     A read is asked of every up pod at once, so it costs one round trip whatever the number of
     pods; a pod that does not answer it or answers a 5xx is passed over, and decides only when no
-    pod has the item (its error, rather than a 404 that may not be true). A write goes to one pod
-    after the other and stops at the first that knows the item: before compute microversion 2.53
-    hypervisor and service ids are each pod's own integers, so the same id may name another
-    item in a later pod."""
+    pod has the item (its error, rather than a 404 that may not be true). `unique`: the id is each
+    pod's own name for its own item (a host, a cluster, a hypervisor's integer id before compute
+    microversion 2.53), so one that two pods show is a 409 naming them, not the first pod's item.
+    A write goes to one pod after the other and stops at the first that knows the item."""
 
     async def read(request: GatewayRequest, pods: list[PodInfo]) -> Reply:
         missing: Reply | None = None
         failure: tuple[PodInfo, Answer] | None = None
+        shown: list[tuple[PodInfo, PodResponse]] = []
         for pod, answer in zip(pods, await ask_each(gw, request, pods), strict=True):
             if isinstance(answer, AtollError) or answer.status >= 500:
                 failure = failure or (pod, answer)
             elif answer.status != 404:
-                return adjust(gw.forwarder.relay(request, pod, answer), pod)
+                shown.append((pod, answer))
             else:
                 missing = missing or adjust(gw.forwarder.relay(request, pod, answer), pod)
+        having = [pod.name for pod, answer in shown if answer.status == 200]
+        if unique and len(having) > 1:
+            raise ambiguous(_named(request), having)
+        if shown:
+            return adjust(gw.forwarder.relay(request, *shown[0]), shown[0][0])
         if failure is not None:
             return _failure(gw, request, *failure)
         assert missing is not None
@@ -221,6 +227,12 @@ def first_found(gw: Gateway, adjust: Adjust = unchanged) -> Callable[[GatewayReq
         pods = await up_pods(gw, request)
         if request.method in ("GET", "HEAD"):
             return await read(request, pods)
+        if unique:  # only the pod whose item it is, asked for first (the name may be another pod's too)
+            shown = await ask_each(gw, request, pods, method="GET", query=[])
+            having = [p for p, a in zip(pods, shown, strict=True) if isinstance(a, PodResponse) and a.status == 200]
+            if len(having) > 1:
+                raise ambiguous(_named(request), [pod.name for pod in having])
+            pods = having or pods
         last: Reply | None = None
         for pod in pods:
             response = await gw.forwarder.send(request, pod)
@@ -232,6 +244,19 @@ def first_found(gw: Gateway, adjust: Adjust = unchanged) -> Callable[[GatewayReq
         return last
 
     return handle
+
+
+def _named(request: GatewayRequest) -> str:
+    """The id or name a call on one item names (its route's first parameter)."""
+    return next(iter(request.params.values()), request.path)
+
+
+def ambiguous(name: str, pods: Sequence[str]) -> Conflict:
+    """The error for a name (an id, a host) that several pods each give to an item of their own."""
+    return Conflict(
+        f"{name!r} names an item in more than one pod ({', '.join(pods)}): each pod's own item. Call it in "
+        "its pod's own region."
+    )
 
 
 def first_accepting(gw: Gateway, adjust: Adjust = unchanged) -> Callable[[GatewayRequest], Any]:

@@ -21,7 +21,7 @@ from atoll.core import jsonfast
 from atoll.core.errors import AtollError, Conflict
 from atoll.gateway.chained import Paging, concatenated
 from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import ask_each, ask_up_pods, first_found, up_pods
+from atoll.gateway.fanout import ambiguous, ask_each, ask_up_pods, first_found, up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.rewrite import AzFields
 from atoll.gateway.router import Route
@@ -81,6 +81,11 @@ def merged_audit(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         f"{'ALL' if done == every else f'{done} of {every}'} hosts done. {merged['total_errors']} errors."
     )
     return merged
+
+
+def _lists_id(document: dict[str, Any], key: str, item_id: str) -> bool:
+    listed = document.get(key)
+    return isinstance(listed, list) and any(isinstance(i, dict) and str(i.get("id")) == item_id for i in listed)
 
 
 def _aggregate_name(body: bytes) -> str:
@@ -175,10 +180,26 @@ def routes(gw: Gateway) -> list[Route]:
         response = shown if request.method == "GET" else await gw.forwarder.send(request, pod)
         return AGGREGATE_AZ(gw.forwarder.relay(request, pod, response), pod)
 
-    by_id = first_found(gw)
-    by_id = first_found(gw)
+    by_id = first_found(gw, unique=True)
     hypervisors = concatenated(gw, "hypervisors", paging=Paging("id", "hypervisors_links", (2, 33)))
-    service = first_found(gw, service_zones)
+    in_its_pod = first_found(gw, service_zones)
+
+    async def service(request: GatewayRequest) -> Reply:
+        """A compute service's update or delete in its pod. Before 2.53 its id is each pod's own
+        integer: a delete by one is sent to the pod that lists it, and is a 409 when two pods do."""
+        service_id = request.params["service_id"]
+        if request.method == "DELETE" and service_id.isdigit():
+            asked = await ask_up_pods(gw, request, method="GET", path="/os-services", query=[])
+            if asked.refusal is not None:
+                return asked.refusal
+            having = [pod for pod, _reply, document in asked.documents if _lists_id(document, "services", service_id)]
+            if len(having) > 1:
+                raise ambiguous(service_id, [pod.name for pod in having])
+            if having:
+                return service_zones(await gw.forwarder.forward(request, having[0]), having[0])
+        reply: Reply = await in_its_pod(request)
+        return reply
+
     return [
         Route(READ, "/os-hypervisors", hypervisors),
         Route(READ, "/os-hypervisors/detail", hypervisors),

@@ -120,6 +120,7 @@ def routes(gw: Gateway) -> list[Route]:
         return concatenated(gw, key, adjust, paging)
 
     somewhere = first_found(gw, show_atoll_az)
+    its_own = first_found(gw, show_atoll_az, unique=True)  # a host's or cluster's name is its pod's own
 
     # Cinder's v3 transfers page by marker from 3.59; its older path by offset only.
     transfer_paging = {
@@ -152,12 +153,12 @@ def routes(gw: Gateway) -> list[Route]:
         Route(READ, "/os-services", collection("services", SERVICE_AZ)),
         Route("PUT", "/os-services/{action}", first_accepting(gw, SERVICE_AZ)),
         Route(READ, "/os-hosts", collection("hosts", SERVICE_AZ)),
-        Route(READ, "/os-hosts/{host}", somewhere),
-        Route(READ, "/capabilities/{host}", somewhere),
+        Route(READ, "/os-hosts/{host}", its_own),
+        Route(READ, "/capabilities/{host}", its_own),
         Route(READ, "/scheduler-stats/get_pools", collection("pools")),
         Route(READ, "/clusters", collection("clusters")),
         Route(READ, "/clusters/detail", collection("clusters")),
-        Route(READ, "/clusters/{name}", somewhere),
+        Route(READ, "/clusters/{name}", its_own),
         Route("PUT", "/clusters/{action}", first_accepting(gw)),
         Route("POST", "/workers/cleanup", workers_cleanup(gw)),
         Route("POST", "/attachments", in_volume_pod("attachment", "volume_uuid")),

@@ -75,6 +75,10 @@ class FakeNova(FakePod):
         """Migrations, newest first, paged from 2.59 as Nova pages them (None: one of this pod's)."""
         self.max_limit = 1000
         """The page size of a list asked for no `limit` (Nova's `api.max_limit`)."""
+        self.host = f"{az}-host"
+        """The name of this pod's one compute host, as `/os-hosts` shows it."""
+        self.service_id: str | int = f"svc-{az}"
+        """The id of this pod's nova-compute service (an integer before microversion 2.53)."""
         self.aggregate_id = 1
         """The id of this pod's one host aggregate."""
         self.server_groups: list[dict[str, Any]] = []
@@ -394,7 +398,7 @@ class FakeNova(FakePod):
         kind, rest = request.match_info["kind"], request.match_info["rest"]
         hypervisor = {"id": f"hv-{self.az}", "hypervisor_hostname": f"{self.az}-host", "vcpus": 4}
         services = [
-            {"id": f"svc-{self.az}", "binary": "nova-compute", "host": f"{self.az}-host", "zone": self.az},
+            {"id": self.service_id, "binary": "nova-compute", "host": f"{self.az}-host", "zone": self.az},
             {"id": f"cond-{self.az}", "binary": "nova-conductor", "host": f"{self.az}-host", "zone": "internal"},
         ]
         if kind == "hypervisors" and rest in ("", "/detail"):
@@ -405,18 +409,20 @@ class FakeNova(FakePod):
             return self._echo(request, {"hypervisor": hypervisor})
         if kind == "services" and rest == "":
             return self._echo(request, {"services": services})
-        if kind == "services" and rest == f"/svc-{self.az}" and request.method == "PUT":
+        if kind == "services" and rest == f"/{self.service_id}" and request.method == "DELETE":
+            return web.Response(status=204)
+        if kind == "services" and rest == f"/{self.service_id}" and request.method == "PUT":
             return self._echo(request, {"service": services[0] | (await request.json())})
         hosts = [
-            {"host_name": f"{self.az}-host", "service": "compute", "zone": self.az},
-            {"host_name": f"{self.az}-host", "service": "conductor", "zone": "internal"},
+            {"host_name": self.host, "service": "compute", "zone": self.az},
+            {"host_name": self.host, "service": "conductor", "zone": "internal"},
         ]
         if kind == "hosts" and rest == "":
             return self._echo(request, {"hosts": hosts})
-        if kind == "hosts" and rest == f"/{self.az}-host" and request.method == "GET":
-            return self._echo(request, {"host": [{"resource": {"host": f"{self.az}-host", "project": "(total)"}}]})
-        if kind == "hosts" and rest == f"/{self.az}-host" and request.method == "PUT":
-            return self._echo(request, {"host": f"{self.az}-host"} | (await request.json()))
+        if kind == "hosts" and rest == f"/{self.host}" and request.method == "GET":
+            return self._echo(request, {"host": [{"resource": {"host": self.host, "project": "(total)"}}]})
+        if kind == "hosts" and rest == f"/{self.host}" and request.method == "PUT":
+            return self._echo(request, {"host": self.host} | (await request.json()))
         number = self.aggregate_id
         aggregate = {"id": number, "name": f"agg-{self.az}", "availability_zone": self.az}
         aggregate["metadata"] = {"availability_zone": self.az}

@@ -287,3 +287,29 @@ def test_merged_audit_of_no_pod_is_empty_and_of_one_is_that_pods_with_nova_s_sta
     assert merged_audit([]) == {}
     one = merged_audit([("Pod1", _audit("c1", 4, 0, True, []))])
     assert (one["overall_status"], one["log"]["c1"]["instances"]) == ("ALL hosts done. 0 errors.", 4)
+
+
+async def test_a_host_name_two_pods_have_is_a_409_naming_both_not_the_first_pods_host(bed: Bed) -> None:
+    bed.pods["Pod2"].host = "nova-host"  # the same name as Pod1's
+    for method, body in (("GET", None), ("PUT", {"status": "disable"})):
+        refused = await bed.http.request(method, f"{BASE}/os-hosts/nova-host", json=body, headers=ADMIN)
+        assert refused.status_code == 409
+        message = refused.json()["conflictingRequest"]["message"]
+        assert message.startswith("'nova-host' names an item in more than one pod (Pod1, Pod2)")
+    assert not [s for pod in ("Pod1", "Pod2") for s in bed.pods[pod].seen if s["method"] == "PUT"]
+    bed.pods["Pod2"].host = "other-host"
+    changed = await bed.http.put(f"{BASE}/os-hosts/other-host", json={"status": "disable"}, headers=ADMIN)
+    assert (changed.status_code, changed.json()["host"]) == (200, "other-host")
+    assert [len([s for s in bed.pods[p].seen if s["method"] == "PUT"]) for p in ("Pod1", "Pod2")] == [0, 1]
+
+
+async def test_a_service_deleted_by_an_integer_id_is_deleted_in_the_pod_that_lists_it_only(bed: Bed) -> None:
+    old = {**ADMIN, "X-OpenStack-Nova-API-Version": "2.52"}
+    bed.pods["Pod1"].service_id, bed.pods["Pod2"].service_id = 7, 7
+    refused = await bed.http.delete(f"{BASE}/os-services/7", headers=old)
+    assert refused.status_code == 409
+    assert "'7' names an item in more than one pod (Pod1, Pod2)" in refused.json()["conflictingRequest"]["message"]
+    bed.pods["Pod2"].service_id = 8
+    deleted = await bed.http.delete(f"{BASE}/os-services/8", headers=old)
+    assert deleted.status_code == 204
+    assert [len([s for s in bed.pods[p].seen if s["method"] == "DELETE"]) for p in ("Pod1", "Pod2")] == [0, 1]
