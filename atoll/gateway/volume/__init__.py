@@ -5,7 +5,7 @@ from __future__ import annotations
 from atoll.gateway.deps import Gateway
 from atoll.gateway.merged import BRIEF, MergedList
 from atoll.gateway.router import Route, Router
-from atoll.gateway.volume import dependents, groups, routed, shared, types, volumes
+from atoll.gateway.volume import dependents, groups, manage, routed, shared, types, volumes
 from atoll.resources.volume import VOLUME
 
 
@@ -20,6 +20,7 @@ def router(gw: Gateway) -> Router:
             Route("GET", "/volumes/detail", type_ids.around(volume_list)),
             *volumes.routes(gw, type_ids),
             *dependents.routes(gw),
+            *manage.routes(gw, type_ids),
             *types.routes(gw, ids),
             *groups.routes(gw, ids),
             *shared.routes(gw),

@@ -68,6 +68,12 @@ class FakeCloud(FakeNova):
         r("GET", "/v3/clusters/{name}", self._cluster)
         r("PUT", "/v3/clusters/{action}", self._cluster_action)
         r("POST", "/v3/workers/cleanup", self._cleanup)
+        for base in ("/v3/manageable_volumes", "/v3/os-volume-manage"):
+            r("POST", base, self._manage_volume)
+            r("GET", base, self._manageable)
+            r("GET", f"{base}/detail", self._manageable)
+        for base in ("/v3/manageable_snapshots", "/v3/os-snapshot-manage"):
+            r("POST", base, self._create_snapshot)
 
     async def _summary(self, request: web.Request) -> web.StreamResponse:
         volumes = self.volumes.values()
@@ -333,6 +339,29 @@ class FakeCloud(FakeNova):
         binary = body.get("binary", "cinder-volume")
         cleaning = [{"id": 1, "host": s["host"], "binary": s["binary"]} for s in self.services if s["binary"] == binary]
         return web.json_response({"cleaning": cleaning, "unavailable": []}, status=202)
+
+    def _backend(self, host: str | None) -> bool:
+        return host is not None and any(s["host"] == host.split("#")[0] for s in self.services)
+
+    async def _manage_volume(self, request: web.Request) -> web.StreamResponse:
+        """Cinder's: a volume of the backend's storage named `ref`; 503 for a host it does not have."""
+        body = await request.json()
+        self.bodies.append(body)
+        wanted = body["volume"]
+        if not self._backend(wanted.get("host")):
+            return self._fault(503, "serviceUnavailable", f"Host '{wanted.get('host')}' not found")
+        volume = self.add_volume(wanted.get("name") or "", status="creating")
+        volume["availability_zone"] = wanted.get("availability_zone") or self.cinder_az
+        return self._cinder({"volume": volume}, 202)
+
+    async def _manageable(self, request: web.Request) -> web.StreamResponse:
+        host = request.query.get("host")
+        if host is None:
+            return self._fault(400, "badRequest", "Missing required parameter host or cluster.")
+        if not self._backend(host):
+            return self._fault(404, "itemNotFound", f"Service {host} could not be found.")
+        listed = [{"reference": {"source-name": f"lv-{self.cinder_az}"}, "size": 1, "safe_to_manage": True}]
+        return self._cinder({"manageable-volumes": listed})
 
     async def _clusters(self, _request: web.Request) -> web.StreamResponse:
         return self._cinder({"clusters": self.clusters})

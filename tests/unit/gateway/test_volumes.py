@@ -687,3 +687,67 @@ async def test_type_lists_are_served_when_the_routings_cannot_be_read(
     listed = await clouds.http.get(f"{V3}/types", headers=MEMBER)
     assert listed.status_code == 200
     assert gold["id"] in {t["id"] for t in listed.json()["volume_types"]}  # the first pod's own ids
+
+
+# -- managing what a pod's backend already holds ----------------------------------------------
+
+
+def _backends(bed: Bed, pod2_host: str = "pod2@lvm") -> None:
+    cloud(bed, "Pod1").services = [{"binary": "cinder-volume", "host": "pod1@lvm", "zone": "nova"}]
+    cloud(bed, "Pod2").services = [{"binary": "cinder-volume", "host": pod2_host, "zone": "zone-b"}]
+
+
+@pytest.mark.parametrize("path", ["manageable_volumes", "os-volume-manage"])
+async def test_a_volume_is_managed_in_the_pod_of_its_backend(clouds: Bed, path: str) -> None:
+    _backends(clouds)
+    body = {"volume": {"host": "pod2@lvm#pool", "ref": {"source-name": "lv-1"}, "availability_zone": "az2"}}
+    made = await clouds.http.post(f"{V3}/{path}", json=body, headers=ADMIN)
+    assert made.status_code == 202, made.text
+    volume = made.json()["volume"]
+    assert volume["availability_zone"] == "az2"
+    assert volume["id"] in cloud(clouds, "Pod2").volumes
+    assert cloud(clouds, "Pod2").bodies[-1]["volume"]["availability_zone"] == "zone-b"  # the pod's own name
+    assert cloud(clouds, "Pod2").bodies[-1]["volume"]["ref"] == {"source-name": "lv-1"}
+    assert await routed_pod(clouds, volume["id"], "volume") == "Pod2"
+    assert not [s for s in clouds.pods["Pod1"].seen if s["method"] == "POST"]
+
+
+async def test_a_managed_volumes_backend_decides_or_the_request_says_what_is_wrong(clouds: Bed) -> None:
+    _backends(clouds)
+    url = f"{V3}/manageable_volumes"
+    elsewhere = {"volume": {"host": "pod2@lvm", "ref": {"source-name": "x"}, "availability_zone": "az1"}}
+    refused = await clouds.http.post(url, json=elsewhere, headers=ADMIN)
+    assert refused.status_code == 409
+    assert "host pod2@lvm" in refused.json()["conflictingRequest"]["message"]
+    unknown = await clouds.http.post(url, json={"volume": {"host": "nowhere@lvm", "ref": {}}}, headers=ADMIN)
+    assert unknown.status_code == 400
+    assert "Host 'nowhere@lvm' not found" in unknown.json()["badRequest"]["message"]
+    _backends(clouds, pod2_host="pod1@lvm")  # two pods with a backend of one name
+    twice = await clouds.http.post(url, json={"volume": {"host": "pod1@lvm#p", "ref": {}}}, headers=ADMIN)
+    assert twice.status_code == 409
+    assert "(Pod1, Pod2)" in twice.json()["conflictingRequest"]["message"]
+    assert not [s for pod in ("Pod1", "Pod2") for s in clouds.pods[pod].seen if s["method"] == "POST"]
+    await clouds.set_status("Pod2", PodStatus.DOWN)
+    _backends(clouds)
+    down = await clouds.http.post(url, json={"volume": {"host": "pod2@lvm", "ref": {}}}, headers=ADMIN)
+    assert down.status_code == 503
+    assert "Pod2 did not answer" in down.json()["serviceUnavailable"]["message"]
+
+
+async def test_what_a_backend_holds_is_asked_of_its_pod(clouds: Bed) -> None:
+    _backends(clouds)
+    for path in ("manageable_volumes", "manageable_volumes/detail", "os-volume-manage"):
+        listed = await clouds.http.get(f"{V3}/{path}", params={"host": "pod2@lvm"}, headers=ADMIN)
+        assert listed.status_code == 200, path
+        assert listed.json()["manageable-volumes"][0]["reference"] == {"source-name": "lv-zone-b"}
+    missing = await clouds.http.get(f"{V3}/manageable_volumes", headers=ADMIN)
+    assert missing.status_code == 400  # the pod's own words: it needs a host or a cluster
+
+
+async def test_a_snapshot_is_managed_in_its_volumes_pod(clouds: Bed) -> None:
+    volume = cloud(clouds, "Pod2").add_volume("v")
+    body = {"snapshot": {"volume_id": volume["id"], "ref": {"source-name": "snap-1"}}}
+    made = await clouds.http.post(f"{V3}/manageable_snapshots", json=body, headers=ADMIN)
+    assert made.status_code == 202, made.text
+    assert made.json()["snapshot"]["id"] in cloud(clouds, "Pod2").snapshots
+    assert await routed_pod(clouds, made.json()["snapshot"]["id"], "snapshot") == "Pod2"
