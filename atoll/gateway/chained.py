@@ -233,7 +233,7 @@ class _Chain:
             items = [item for one in listed for item in one.items]
         document: dict[str, Any] = {}
         if listed:  # the first pod's other members (Glance's `schema` and `first`...)
-            dropped = (self.key, self.links)
+            dropped = (self.key, self.links, f"{self.key}_links")  # a pod's own link is not the chain's
             document = {k: v for k, v in listed[0].document.items() if k not in dropped}
             counts = [one.document.get("count") for one in listed]
             if all(isinstance(count, int) and not isinstance(count, bool) for count in counts):
