@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atoll.gateway.compute import admin, images, ports, servers, shared, tenant_usage, zones
+from atoll.gateway.compute import admin, images, ports, servers, shared, tenant_usage, volume_proxy, zones
 from atoll.gateway.deps import Gateway
 from atoll.gateway.http import GatewayRequest, Reply
 from atoll.gateway.merged import BRIEF, MergedList
@@ -26,5 +26,6 @@ def router(gw: Gateway) -> Router:
             *admin.routes(gw),
             *images.routes(gw),
             *tenant_usage.routes(gw),
+            *volume_proxy.routes(gw),
         ]
     )

@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from atoll.core.errors import BadRequest
-from atoll.gateway.deps import Gateway
-from atoll.gateway.fanout import ask_up_pods
+from atoll.gateway.deps import Gateway, VolumeTypeNames
+from atoll.gateway.fanout import Adjust, ask_up_pods
 from atoll.gateway.http import GatewayRequest, Reply, json_reply
 from atoll.gateway.image import copy as image_copy
 from atoll.gateway.locate import locate
@@ -67,7 +67,7 @@ async def image_in_pod(gw: Gateway, plan: CreatePlan) -> None:
     )
 
 
-def type_by_name(type_ids: types.TypeIds) -> Step:
+def type_by_name(type_ids: VolumeTypeNames) -> Step:
     """A volume type named by Atoll's id is passed by its name (the pod's id of it differs)."""
 
     async def step(_gw: Gateway, plan: CreatePlan) -> None:
@@ -149,9 +149,11 @@ def _number(value: object) -> int | float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
-async def run(gw: Gateway, pipeline: CreatePipeline, request: GatewayRequest) -> Reply:
+async def run(
+    gw: Gateway, pipeline: CreatePipeline, request: GatewayRequest, adjust: Adjust = routed.show_atoll_az
+) -> Reply:
     """The pipeline's steps, with the created document showing Atoll's AZ (Cinder answers a
-    create with the whole volume, AZ included)."""
+    create with the whole volume, AZ included; `adjust` finds it)."""
     plan = await pipeline.plan(gw, request)
     if plan.az is not None and plan.az not in plan.snapshot.azs():
         raise BadRequest(f"Availability zone '{plan.az}' is invalid.")  # Cinder's words for it
@@ -160,4 +162,4 @@ async def run(gw: Gateway, pipeline: CreatePipeline, request: GatewayRequest) ->
     plan.pod = await pipeline.place(gw, plan)
     for step in pipeline.prepare:
         await step(gw, plan)
-    return routed.show_atoll_az(await pipeline.call(gw, plan), plan.pod)
+    return adjust(await pipeline.call(gw, plan), plan.pod)

@@ -74,6 +74,13 @@ class FakeCloud(FakeNova):
             r("GET", f"{base}/detail", self._manageable)
         for base in ("/v3/manageable_snapshots", "/v3/os-snapshot-manage"):
             r("POST", base, self._create_snapshot)
+        # Nova's volume proxy (up to 2.35): this pod's Cinder volumes and snapshots in Nova's shape.
+        for kind in ("volumes", "snapshots"):
+            r("GET", f"/v2.1/os-{kind}", self._proxy_list(kind))
+            r("GET", f"/v2.1/os-{kind}/detail", self._proxy_list(kind))
+            r("GET", f"/v2.1/os-{kind}/{{id}}", self._proxy_item(kind))
+            r("DELETE", f"/v2.1/os-{kind}/{{id}}", self._proxy_item(kind))
+            r("POST", f"/v2.1/os-{kind}", self._proxy_create(kind))
 
     async def _summary(self, request: web.Request) -> web.StreamResponse:
         volumes = self.volumes.values()
@@ -339,6 +346,67 @@ class FakeCloud(FakeNova):
         binary = body.get("binary", "cinder-volume")
         cleaning = [{"id": 1, "host": s["host"], "binary": s["binary"]} for s in self.services if s["binary"] == binary]
         return web.json_response({"cleaning": cleaning, "unavailable": []}, status=202)
+
+    def _proxied(self, kind: str, item: dict[str, Any]) -> dict[str, Any]:
+        if kind == "snapshots":
+            return {"id": item["id"], "volumeId": item["volume_id"], "status": item["status"], "size": item["size"]}
+        return {
+            "id": item["id"],
+            "displayName": item["name"],
+            "status": item["status"],
+            "size": item["size"],
+            "availabilityZone": item["availability_zone"],
+            "attachments": [{}],
+        }
+
+    @staticmethod
+    def _proxy_version(request: web.Request) -> web.Response | None:
+        major, minor = request.headers.get("X-OpenStack-Nova-API-Version", "2.1").split(".")
+        if (int(major), int(minor)) >= (2, 36):
+            return web.json_response({"itemNotFound": {"code": 404, "message": "not found"}}, status=404)
+        return None
+
+    def _proxy_list(self, kind: str) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if (gone := self._proxy_version(request)) is not None:
+                return gone
+            offset, limit = int(request.query.get("offset", "0")), int(request.query.get("limit", "1000"))
+            items = [self._proxied(kind, item) for item in getattr(self, kind).values()]
+            return self._echo(request, {kind: items[offset : offset + limit]})
+
+        return handle
+
+    def _proxy_item(self, kind: str) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if (gone := self._proxy_version(request)) is not None:
+                return gone
+            store: dict[str, dict[str, Any]] = getattr(self, kind)
+            item = store.get(request.match_info["id"])
+            if item is None:
+                return self._fault(404, "itemNotFound", f"{kind[:-1]} {request.match_info['id']} not found")
+            if request.method == "DELETE":
+                del store[item["id"]]
+                return web.Response(status=202)
+            return self._echo(request, {kind[:-1]: self._proxied(kind, item)})
+
+        return handle
+
+    def _proxy_create(self, kind: str) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if (gone := self._proxy_version(request)) is not None:
+                return gone
+            body = await request.json()
+            self.bodies.append(body)
+            wanted = body[kind[:-1]]
+            if kind == "snapshots":
+                if wanted["volume_id"] not in self.volumes:
+                    return self._missing("Volume", wanted["volume_id"])
+                return self._echo(request, {"snapshot": self._proxied(kind, self.add_snapshot(wanted["volume_id"]))})
+            volume = self.add_volume(wanted.get("display_name") or "", size=wanted.get("size", 1))
+            volume["availability_zone"] = wanted.get("availability_zone") or self.cinder_az
+            return self._echo(request, {"volume": self._proxied(kind, volume)})
+
+        return handle
 
     def _backend(self, host: str | None) -> bool:
         return host is not None and any(s["host"] == host.split("#")[0] for s in self.services)

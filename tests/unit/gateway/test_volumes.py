@@ -751,3 +751,36 @@ async def test_a_snapshot_is_managed_in_its_volumes_pod(clouds: Bed) -> None:
     assert made.status_code == 202, made.text
     assert made.json()["snapshot"]["id"] in cloud(clouds, "Pod2").snapshots
     assert await routed_pod(clouds, made.json()["snapshot"]["id"], "snapshot") == "Pod2"
+
+
+# -- Nova's volume proxy (/os-volumes, /os-snapshots, up to 2.35) ------------------------------
+
+PROXY = "/compute/v2.1"
+
+
+async def test_novas_volume_proxy_is_atolls_volumes_in_novas_shape(clouds: Bed) -> None:
+    body = {"volume": {"size": 1, "display_name": "p", "availability_zone": "az2"}}
+    made = await clouds.http.post(f"{PROXY}/os-volumes", json=body, headers=MEMBER)
+    assert made.status_code == 200, made.text
+    volume = made.json()["volume"]
+    assert volume["availabilityZone"] == "az2"
+    assert volume["id"] in cloud(clouds, "Pod2").volumes
+    assert cloud(clouds, "Pod2").bodies[-1]["volume"]["availability_zone"] == "zone-b"
+    assert await routed_pod(clouds, volume["id"], "volume") == "Pod2"
+    other = cloud(clouds, "Pod1").add_volume("q")
+    listed = (await clouds.http.get(f"{PROXY}/os-volumes/detail", headers=MEMBER)).json()["volumes"]
+    assert [(v["id"], v["availabilityZone"]) for v in listed] == [(other["id"], "az1"), (volume["id"], "az2")]
+    second = (await clouds.http.get(f"{PROXY}/os-volumes?limit=1&offset=1", headers=MEMBER)).json()["volumes"]
+    assert [v["id"] for v in second] == [volume["id"]]
+    shown = await clouds.http.get(f"{PROXY}/os-volumes/{volume['id']}", headers=MEMBER)
+    assert shown.json()["volume"]["availabilityZone"] == "az2"
+    snapshot = await clouds.http.post(
+        f"{PROXY}/os-snapshots", json={"snapshot": {"volume_id": volume["id"]}}, headers=MEMBER
+    )
+    assert snapshot.status_code == 200, snapshot.text
+    assert snapshot.json()["snapshot"]["id"] in cloud(clouds, "Pod2").snapshots
+    deleted = await clouds.http.delete(f"{PROXY}/os-volumes/{other['id']}", headers=MEMBER)
+    assert deleted.status_code == 202
+    assert other["id"] not in cloud(clouds, "Pod1").volumes
+    gone = await clouds.http.get(f"{PROXY}/os-volumes", headers={**MEMBER, "X-OpenStack-Nova-API-Version": "2.36"})
+    assert gone.status_code == 404
