@@ -465,8 +465,13 @@ class FakeCloud(FakeNova):
         self.transfers[transfer["id"]] = transfer
         return self._cinder({"transfer": {**transfer, "auth_key": "secret"}}, 202)
 
-    async def _list_transfers(self, _request: web.Request) -> web.StreamResponse:
-        return self._cinder({"transfers": list(self.transfers.values())})
+    async def _list_transfers(self, request: web.Request) -> web.StreamResponse:
+        """Cinder's before 3.59: every query parameter is a filter (`limit` too, which no transfer has),
+        then `offset` and `limit` cut the list."""
+        listed = [t for t in self.transfers.values() if all(str(t.get(k)) == v for k, v in request.query.items())]
+        if set(request.query) - {"name"}:
+            listed = []  # a filter on a field transfers do not have matches none
+        return self._cinder({"transfers": listed})
 
     async def _show_transfer(self, request: web.Request) -> web.StreamResponse:
         transfer = self.transfers.get(request.match_info["id"])
