@@ -5,8 +5,9 @@
                    servers, host routes. DHCP off (IPv6 SLAAC subnets keep their modes):
                    the pod's DHCP port would take an address that the central IPAM may
                    give to another port; the addresses are the central Neutron's.
-    security group name = top id, its rules replaced by the top group's (a rule naming a
-                   group names that group's bottom copy, realized too)
+    security group name = top id, its rules made the top group's (a rule naming a group
+                   names that group's bottom copy, realized too), again whenever a server
+                   uses it and when a rule changes through Atoll (`refresh_rules`)
     port           name = top id, on the bottom network, with the top port's fixed IPs
                    (on the bottom subnets) and MAC, and its groups' bottom copies
 
@@ -40,6 +41,11 @@ _RULE_FIELDS = (
     "remote_ip_prefix",
     "description",
 )
+
+
+def _allows(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """What a rule allows: the fields Neutron compares to refuse a duplicate rule."""
+    return tuple(rule.get(k) for k in (*_RULE_FIELDS[:-1], "remote_group_id"))
 
 
 def _copy(top: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -109,11 +115,14 @@ class Realizer:
     # --- security groups -----------------------------------------------------------------------
 
     async def security_group(self, top_id: str, making: dict[str, str] | None = None) -> str:
-        """`making`: groups whose copy this call is making (not yet confirmed), for rules that
-        name each other; without it, two groups naming each other would wait on themselves."""
+        """`making`: groups whose copy this call is making or bringing up to date, for rules that
+        name each other; without it, two groups naming each other would wait on themselves. A
+        copy made earlier gets the top group's rules now (a pod that was down when a rule
+        changed catches up when a server there next uses the group)."""
         making = {} if making is None else making
         if top_id in making:
             return making[top_id]
+        made: list[dict[str, Any]] = []
 
         async def make() -> str:
             top = await neutron.show(self.central, "security-groups", top_id)
@@ -124,19 +133,30 @@ class Realizer:
                 body = {"name": top_id, "description": top.get("description") or ""}
                 if top.get("stateful") is False:
                     body["stateful"] = False
-                made = await neutron.call(self.pod, "POST", "/security-groups", json_body={"security_group": body})
-                bottom = str(made["security_group"]["id"])
+                created = await neutron.call(self.pod, "POST", "/security-groups", json_body={"security_group": body})
+                bottom = str(created["security_group"]["id"])
             making[top_id] = bottom
-            await self._replace_rules(top, bottom, making)
+            made.append(top)
+            await self._sync_rules(top, bottom, making)
             return bottom
 
-        return await self._once(top_id, ResourceType.SECURITY_GROUP, make)
+        bottom = await self._once(top_id, ResourceType.SECURITY_GROUP, make)
+        if not made:
+            await self.refresh_rules(top_id, bottom, making)
+        return bottom
 
-    async def _replace_rules(self, top: dict[str, Any], bottom: str, making: dict[str, str]) -> None:
-        # A new group gets Neutron's default egress rules; the top group's rules replace them.
-        for rule in await neutron.find(self.pod, "security-group-rules", [("security_group_id", bottom)]):
-            await neutron.call(self.pod, "DELETE", f"/security-group-rules/{rule['id']}")
-        rules = []
+    async def refresh_rules(self, top_id: str, bottom: str, making: dict[str, str] | None = None) -> None:
+        """The copy `bottom` of the top group given the top group's rules as they are now."""
+        making = {} if making is None else making
+        making[top_id] = bottom
+        top = await neutron.show(self.central, "security-groups", top_id)
+        if top is not None:  # else it is being deleted, and its copies with it
+            await self._sync_rules(top, bottom, making)
+
+    async def _sync_rules(self, top: dict[str, Any], bottom: str, making: dict[str, str]) -> None:
+        """The copy's rules made the top group's: the missing ones added, the others deleted (a
+        rule is what it allows; a new group's default egress rules stay when the top has them)."""
+        wanted: dict[tuple[Any, ...], dict[str, Any]] = {}
         for rule in top.get("security_group_rules") or []:
             if rule.get("remote_address_group_id"):
                 raise BadRequest(
@@ -146,9 +166,17 @@ class Realizer:
             copied = {"security_group_id": bottom, **_copy(rule, _RULE_FIELDS)}
             if rule.get("remote_group_id"):
                 copied["remote_group_id"] = await self.security_group(rule["remote_group_id"], making)
-            rules.append(copied)
-        if rules:
-            await neutron.call(self.pod, "POST", "/security-group-rules", json_body={"security_group_rules": rules})
+            wanted[_allows(copied)] = copied
+        have = {
+            _allows(rule): rule
+            for rule in await neutron.find(self.pod, "security-group-rules", [("security_group_id", bottom)])
+        }
+        for key, rule in have.items():
+            if key not in wanted:
+                await neutron.call(self.pod, "DELETE", f"/security-group-rules/{rule['id']}")
+        missing = [rule for key, rule in wanted.items() if key not in have]
+        if missing:
+            await neutron.call(self.pod, "POST", "/security-group-rules", json_body={"security_group_rules": missing})
 
     # --- ports ---------------------------------------------------------------------------------
 

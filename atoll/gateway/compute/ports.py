@@ -279,3 +279,78 @@ async def top_names(gw: Gateway, request: GatewayRequest, reply: Reply) -> Reply
                 group["name"] = groups[group["name"]]
     reply.body = jsonfast.dumps(document)
     return reply
+
+
+_UUID_TEXT = re.compile(_UUID.decode())
+
+
+async def top_groups(gw: Gateway, request: GatewayRequest, reply: Reply) -> Reply:
+    """A server's `os-security-groups` with the top groups' ids, names and rule ids: the pod's Nova
+    shows the pod's copies of the top groups, each named by its top group's id, with their own rule
+    ids; a copy's rule is the top rule that allows the same (protocol, ports, range, group)."""
+    if reply.status != 200 or not isinstance(reply.body, bytes) or gw.central_neutron() is None:
+        return reply
+    try:
+        document = jsonfast.loads(reply.body)
+    except ValueError:
+        return reply
+    listed = document.get("security_groups") if isinstance(document, dict) else None
+    groups = [g for g in listed if isinstance(g, dict)] if isinstance(listed, list) else []
+    tops = {g["id"]: g["name"] for g in groups if isinstance(g.get("name"), str) and _UUID_TEXT.fullmatch(g["name"])}
+    if not tops:
+        return reply
+    central = gateway_neutron.central(gw, request)
+    wanted = set(tops.values()) | {str(r["group"]["name"]) for g in groups for r in _rules(g) if _remote(r)}
+    try:
+        names, rules = await asyncio.gather(
+            gw.top_names.names(central, "security-groups", wanted),
+            neutron.find(central, "security-group-rules", [("security_group_id", t) for t in sorted(tops.values())]),
+        )
+    except Exception:
+        LOG.warning("Top security groups for a server could not be read from the central Neutron", exc_info=True)
+        return reply
+    top_rules = {_rule_key(rule): str(rule["id"]) for rule in rules if rule.get("direction") == "ingress"}
+    for group in groups:
+        top = tops.get(group.get("id"))
+        if top is None or top not in names:
+            continue
+        group["id"], group["name"] = top, names[top]
+        for rule in _rules(group):
+            rule["parent_group_id"] = top
+            remote = str(rule["group"]["name"]) if _remote(rule) else None
+            if remote in names:
+                rule["group"]["name"] = names[remote]
+            found = top_rules.get(_nova_rule_key(top, rule, remote))
+            if found is not None:
+                rule["id"] = found
+    reply.body = jsonfast.dumps(document)
+    return reply
+
+
+def _rules(group: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = group.get("rules")
+    return [r for r in rules if isinstance(r, dict)] if isinstance(rules, list) else []
+
+
+def _remote(rule: dict[str, Any]) -> bool:
+    group = rule.get("group")
+    return isinstance(group, dict) and isinstance(group.get("name"), str)
+
+
+def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """What a Neutron ingress rule allows, as Nova's view of it says it (Nova's own conversion: a
+    protocol without ports is 1-65535 for TCP and UDP, else -1; no prefix is 0.0.0.0/0)."""
+    protocol, low, high = rule.get("protocol"), rule.get("port_range_min"), rule.get("port_range_max")
+    if protocol and low is None and high is None:
+        low, high = (1, 65535) if str(protocol).upper() in ("TCP", "UDP") else (-1, -1)
+    remote = rule.get("remote_group_id")
+    cidr = None if remote is not None else (rule.get("remote_ip_prefix") or "0.0.0.0/0")
+    return (rule.get("security_group_id"), protocol, low, high, cidr, remote)
+
+
+def _nova_rule_key(top: str, rule: dict[str, Any], remote: str | None) -> tuple[Any, ...]:
+    """The same of a rule in Nova's shape (`ip_protocol`, `from_port`, `to_port`, `ip_range`, `group`),
+    its remote group a top id (a copy is named by its top group's id)."""
+    ip_range = rule.get("ip_range")
+    cidr = ip_range.get("cidr") if isinstance(ip_range, dict) and remote is None else None
+    return (top, rule.get("ip_protocol"), rule.get("from_port"), rule.get("to_port"), cidr, remote)

@@ -166,6 +166,8 @@ def routes(gw: Gateway) -> list[Route]:
         )
         forwarded = await gw.forwarder.forward(request, located.pod, json_body=body)
         reply = show_atoll_az(forwarded, located.pod)
+        if rest == "os-security-groups":
+            return await ports.top_groups(gw, request, reply)
         return await ports.top_names(gw, request, reply) if rest.startswith("ips") else reply
 
     return [

@@ -294,6 +294,8 @@ class FakeNova(FakePod):
     async def _sub(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.bodies.append(body)
+        if request.method == "GET" and request.path in self.canned:
+            return await self._canned(request)
         return self._echo(request, {"sub": request.match_info["rest"], "method": request.method})
 
     async def _zones(self, request: web.Request) -> web.StreamResponse:

@@ -290,3 +290,51 @@ async def test_a_refused_attach_leaves_no_port(net: Net) -> None:
     response = await net.bed.http.post(f"/compute/v2.1/servers/{server_id}/os-interface", json=body, headers=MEMBER)
     assert response.status_code == 400
     assert [p["device_id"] for p in net.central.made("ports")] == [server_id]
+
+
+async def test_a_rule_changed_through_atoll_reaches_the_copies_of_its_group(net: Net) -> None:
+    web = net.central.add("security-groups", name="web")
+    for rule in [r for r in net.central.made("security-group-rules") if r["security_group_id"] == web["id"]]:
+        del net.central.objects["security-group-rules"][rule["id"]]
+    http = net.central.add(
+        "security-group-rules",
+        security_group_id=web["id"],
+        direction="ingress",
+        ethertype="IPv4",
+        protocol="tcp",
+        port_range_min=80,
+        port_range_max=80,
+    )
+    response = await net.boot("az2", {"uuid": net.network["id"]}, security_groups=[{"name": "web"}])
+    assert response.status_code == 202, response.text
+    [copy] = [g["id"] for g in net.pods["Pod2"].made("security-groups") if g["name"] == web["id"]]
+
+    def ports() -> list[Any]:
+        rules = net.pods["Pod2"].made("security-group-rules")
+        return sorted(r.get("port_range_min") for r in rules if r["security_group_id"] == copy)
+
+    assert ports() == [80]
+    ssh = {"security_group_id": web["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp"}
+    ssh |= {"port_range_min": 22, "port_range_max": 22}
+    made = await net.bed.http.post(
+        "/network/v2.0/security-group-rules", json={"security_group_rule": ssh}, headers=MEMBER
+    )
+    assert made.status_code == 201, made.text
+    assert ports() == [22, 80]
+    gone = await net.bed.http.delete(f"/network/v2.0/security-group-rules/{http['id']}", headers=MEMBER)
+    assert gone.status_code == 204
+    assert ports() == [22]
+    assert net.pods["Pod1"].made("security-group-rules") == []  # no copy there, nothing to change
+
+    # The server's os-security-groups (the pod's copies, named by their top ids) shows the top ones.
+    server_id = response.json()["server"]["id"]
+    [bottom_rule] = [r for r in net.pods["Pod2"].made("security-group-rules") if r["security_group_id"] == copy]
+    nova_rule = {"id": bottom_rule["id"], "parent_group_id": copy, "ip_protocol": "tcp", "from_port": 22}
+    nova_rule |= {"to_port": 22, "ip_range": {"cidr": "0.0.0.0/0"}, "group": {}}
+    listed = {"security_groups": [{"id": copy, "name": web["id"], "description": "", "rules": [nova_rule]}]}
+    net.bed.pods["Pod2"].canned[f"/v2.1/servers/{server_id}/os-security-groups"] = (200, listed)
+    shown = await net.bed.http.get(f"/compute/v2.1/servers/{server_id}/os-security-groups", headers=MEMBER)
+    [group] = shown.json()["security_groups"]
+    [top_ssh] = [r for r in net.central.made("security-group-rules") if r.get("port_range_min") == 22]
+    assert (group["id"], group["name"]) == (web["id"], "web")
+    assert (group["rules"][0]["id"], group["rules"][0]["parent_group_id"]) == (top_ssh["id"], web["id"])

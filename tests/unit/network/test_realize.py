@@ -246,3 +246,55 @@ async def test_copies_deleted_behind_atolls_back_are_made_again(sessions: Sessio
     assert (port["id"], port["network_id"]) == (copy.bottom_id, network_copy["id"])
     assert ("network", network_copy["id"], network["id"]) in await _rows(sessions)
     assert pod.posts("networks") == 2
+
+
+def _rule(central: FakeNeutron, group: str, **fields: Any) -> dict[str, Any]:
+    return central.add("security-group-rules", security_group_id=group, direction="ingress", ethertype="IPv4", **fields)
+
+
+def _allowed(pod: FakeNeutron, bottom: str) -> list[tuple[Any, ...]]:
+    rules = [r for r in pod.made("security-group-rules") if r["security_group_id"] == bottom]
+    return sorted(((r["protocol"], r["port_range_min"], r.get("remote_group_id")) for r in rules), key=str)
+
+
+async def test_a_copy_gets_the_top_groups_rules_as_they_change_without_losing_the_others(sessions: Sessions) -> None:
+    central, network, _ = _top()
+    web, other = central.add("security-groups", name="web"), central.add("security-groups", name="other")
+    central.objects["security-group-rules"].clear()
+    http = _rule(central, web["id"], protocol="tcp", port_range_min=80, port_range_max=80)
+    _rule(central, other["id"], remote_group_id=web["id"])
+    top = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
+    pod, pod_id = FakeNeutron("pod Pod1"), await _pod(sessions)
+    realizer = _realizer(central, pod, pod_id, sessions, stale_after=1e9)
+    await realizer.port(top, made_top=False)
+    [copy] = [g["id"] for g in pod.made("security-groups") if g["name"] == web["id"]]
+    kept = {r["id"] for r in pod.made("security-group-rules") if r["security_group_id"] == copy}
+    # A rule added to the top group (naming another group) and one removed: the copy follows.
+    _rule(central, web["id"], protocol="tcp", port_range_min=22, port_range_max=22, remote_group_id=other["id"])
+    del central.objects["security-group-rules"][http["id"]]
+    await realizer.refresh_rules(web["id"], copy)
+    [other_copy] = [g["id"] for g in pod.made("security-groups") if g["name"] == other["id"]]
+    assert _allowed(pod, copy) == [("tcp", 22, other_copy)]
+    # The other group names web, whose copy is being brought up to date: no loop, and its rule is there.
+    assert _allowed(pod, other_copy) == [(None, None, copy)]
+    # An unchanged group is left alone: nothing deleted and made again.
+    before = {r["id"] for r in pod.made("security-group-rules") if r["security_group_id"] == copy}
+    await realizer.refresh_rules(web["id"], copy)
+    assert {r["id"] for r in pod.made("security-group-rules") if r["security_group_id"] == copy} == before
+    assert kept.isdisjoint(before)  # the 80 rule went
+
+
+async def test_a_group_used_again_catches_up_with_changes_it_missed(sessions: Sessions) -> None:
+    central, network, _ = _top()
+    web = central.add("security-groups", name="web")
+    central.objects["security-group-rules"].clear()
+    first = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
+    pod, pod_id = FakeNeutron("pod Pod1"), await _pod(sessions)
+    realizer = _realizer(central, pod, pod_id, sessions, stale_after=1e9)
+    await realizer.port(first, made_top=False)
+    [copy] = [g["id"] for g in pod.made("security-groups") if g["name"] == web["id"]]
+    assert _allowed(pod, copy) == []
+    _rule(central, web["id"], protocol="icmp")  # changed while this pod was not told (down)
+    second = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
+    await realizer.port(second, made_top=False)
+    assert _allowed(pod, copy) == [("icmp", None, None)]
