@@ -18,10 +18,11 @@ so deleting the server knows whether the top port goes too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any
 
-from atoll.core.errors import BadRequest, NotFound
+from atoll.core.errors import BadRequest, Conflict, NotFound
 from atoll.network import neutron
 from atoll.network.neutron import Neutron
 from atoll.network.once import Make, Once
@@ -173,10 +174,18 @@ class Realizer:
         }
         for key, rule in have.items():
             if key not in wanted:
-                await neutron.call(self.pod, "DELETE", f"/security-group-rules/{rule['id']}")
+                with contextlib.suppress(NotFound):  # a concurrent refresh deleted it first
+                    await neutron.call(self.pod, "DELETE", f"/security-group-rules/{rule['id']}")
         missing = [rule for key, rule in wanted.items() if key not in have]
-        if missing:
+        if not missing:
+            return
+        try:
             await neutron.call(self.pod, "POST", "/security-group-rules", json_body={"security_group_rules": missing})
+        except Conflict:  # a concurrent refresh made one of them first (a bulk create makes all or none)
+            for rule in missing:
+                with contextlib.suppress(Conflict):
+                    one = {"security_group_rule": rule}
+                    await neutron.call(self.pod, "POST", "/security-group-rules", json_body=one)
 
     # --- ports ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ port), Neutron's default egress rules on a new group, filters (repeated keys are
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import itertools
 import json
@@ -41,6 +42,11 @@ def _member(collection: str) -> str:
     return _key(collection)[:-1]
 
 
+def _allows(rule: dict[str, Any]) -> tuple[Any, ...]:
+    fields = ("security_group_id", "direction", "ethertype", "protocol", "port_range_min", "port_range_max")
+    return tuple(rule.get(k) for k in (*fields, "remote_ip_prefix", "remote_group_id"))
+
+
 class FakeNeutron:
     def __init__(self, name: str = "fake Neutron") -> None:
         self.name = name
@@ -55,6 +61,7 @@ class FakeNeutron:
         self, method: str, path: str, *, json_body: Any = None, query: Sequence[tuple[str, str]] = ()
     ) -> PodResponse:
         self.calls.append((method, path, json_body))
+        await asyncio.sleep(0)  # as over a network: concurrent callers interleave
         parts = path.strip("/").split("/")
         collection, item_id = parts[0], (parts[1] if len(parts) > 1 else None)
         if collection not in self.objects:
@@ -126,6 +133,12 @@ class FakeNeutron:
             for group in port.get("security_groups") or []:
                 if group not in self.objects["security-groups"]:
                     return _error(404, "SecurityGroupNotFound", f"Security group {group} does not exist")
+        if collection == "security-group-rules":
+            # Neutron refuses a rule its group already has (all of a bulk create, then).
+            asked = body["security_group_rules"] if "security_group_rules" in body else [body["security_group_rule"]]
+            for rule in asked:
+                if any(_allows(rule) == _allows(r) for r in self.objects[collection].values()):
+                    return _error(409, "SecurityGroupRuleExists", "Security group rule already exists.")
         if collection == "security-group-rules" and "security_group_rules" in body:
             made = [self._make(collection, dict(rule)) for rule in body["security_group_rules"]]
             return _response(201, {"security_group_rules": made})

@@ -298,3 +298,18 @@ async def test_a_group_used_again_catches_up_with_changes_it_missed(sessions: Se
     second = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
     await realizer.port(second, made_top=False)
     assert _allowed(pod, copy) == [("icmp", None, None)]
+
+
+async def test_two_refreshes_at_once_make_each_missing_rule_once(sessions: Sessions) -> None:
+    central, network, _ = _top()
+    web = central.add("security-groups", name="web")
+    central.objects["security-group-rules"].clear()
+    top = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
+    pod, pod_id = FakeNeutron("pod Pod1"), await _pod(sessions)
+    await _realizer(central, pod, pod_id, sessions, stale_after=1e9).port(top, made_top=False)
+    [copy] = [g["id"] for g in pod.made("security-groups") if g["name"] == web["id"]]
+    for port in (22, 80):
+        _rule(central, web["id"], protocol="tcp", port_range_min=port, port_range_max=port)
+    one, two = (_realizer(central, pod, pod_id, sessions, stale_after=1e9) for _ in range(2))
+    await asyncio.gather(one.refresh_rules(web["id"], copy), two.refresh_rules(web["id"], copy))
+    assert _allowed(pod, copy) == [("tcp", 22, None), ("tcp", 80, None)]
