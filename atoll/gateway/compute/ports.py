@@ -285,7 +285,7 @@ _UUID_TEXT = re.compile(_UUID.decode())
 
 
 async def top_groups(gw: Gateway, request: GatewayRequest, reply: Reply) -> Reply:
-    """A server's `os-security-groups` with the top groups' ids, names and rule ids: the pod's Nova
+    """A server's `os-security-groups` with the top groups' ids, names, descriptions and rule ids: the pod's Nova
     shows the pod's copies of the top groups, each named by its top group's id, with their own rule
     ids; a copy's rule is the top rule that allows the same (protocol, ports, range, group)."""
     if reply.status != 200 or not isinstance(reply.body, bytes) or gw.central_neutron() is None:
@@ -302,19 +302,22 @@ async def top_groups(gw: Gateway, request: GatewayRequest, reply: Reply) -> Repl
     central = gateway_neutron.central(gw, request)
     wanted = set(tops.values()) | {str(r["group"]["name"]) for g in groups for r in _rules(g) if _remote(r)}
     try:
-        names, rules = await asyncio.gather(
-            gw.top_names.names(central, "security-groups", wanted),
+        fields = [("fields", "id"), ("fields", "name"), ("fields", "description")]
+        shown, rules = await asyncio.gather(
+            neutron.find(central, "security-groups", [("id", i) for i in sorted(wanted)] + fields),
             neutron.find(central, "security-group-rules", [("security_group_id", t) for t in sorted(tops.values())]),
         )
     except Exception:
         LOG.warning("Top security groups for a server could not be read from the central Neutron", exc_info=True)
         return reply
+    names = {str(g["id"]): g.get("name") or str(g["id"]) for g in shown}
+    descriptions = {str(g["id"]): g.get("description") or "" for g in shown}
     top_rules = {_rule_key(rule): str(rule["id"]) for rule in rules if rule.get("direction") == "ingress"}
     for group in groups:
         top = tops.get(group.get("id"))
         if top is None or top not in names:
             continue
-        group["id"], group["name"] = top, names[top]
+        group["id"], group["name"], group["description"] = top, names[top], descriptions[top]
         for rule in _rules(group):
             rule["parent_group_id"] = top
             remote = str(rule["group"]["name"]) if _remote(rule) else None

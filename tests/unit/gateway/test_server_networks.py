@@ -293,7 +293,7 @@ async def test_a_refused_attach_leaves_no_port(net: Net) -> None:
 
 
 async def test_a_rule_changed_through_atoll_reaches_the_copies_of_its_group(net: Net) -> None:
-    web = net.central.add("security-groups", name="web")
+    web = net.central.add("security-groups", name="web", description="")
     for rule in [r for r in net.central.made("security-group-rules") if r["security_group_id"] == web["id"]]:
         del net.central.objects["security-group-rules"][rule["id"]]
     http = net.central.add(
@@ -331,10 +331,11 @@ async def test_a_rule_changed_through_atoll_reaches_the_copies_of_its_group(net:
     [bottom_rule] = [r for r in net.pods["Pod2"].made("security-group-rules") if r["security_group_id"] == copy]
     nova_rule = {"id": bottom_rule["id"], "parent_group_id": copy, "ip_protocol": "tcp", "from_port": 22}
     nova_rule |= {"to_port": 22, "ip_range": {"cidr": "0.0.0.0/0"}, "group": {}}
+    web["description"] = "the web tier"  # changed after the copy was made
     listed = {"security_groups": [{"id": copy, "name": web["id"], "description": "", "rules": [nova_rule]}]}
     net.bed.pods["Pod2"].canned[f"/v2.1/servers/{server_id}/os-security-groups"] = (200, listed)
     shown = await net.bed.http.get(f"/compute/v2.1/servers/{server_id}/os-security-groups", headers=MEMBER)
     [group] = shown.json()["security_groups"]
     [top_ssh] = [r for r in net.central.made("security-group-rules") if r.get("port_range_min") == 22]
-    assert (group["id"], group["name"]) == (web["id"], "web")
+    assert (group["id"], group["name"], group["description"]) == (web["id"], "web", "the web tier")
     assert (group["rules"][0]["id"], group["rules"][0]["parent_group_id"]) == (top_ssh["id"], web["id"])
