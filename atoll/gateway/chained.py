@@ -18,9 +18,11 @@ next      a link whenever the page stopped before the chain's end: cut at `limit
 
 Before the microversion a list is paged from, it is every pod's items with the query passed as
 it came, as for lists the service does not page; so is a list a pod did not page after all (it
-gave more than it was asked for, or items without the marker field). Nova's server groups take
-`limit` and `offset` only: the chain is cut the same way, and linked as Nova links it (not).
-Neither are Cinder's attachments: a client goes on with the last id as `marker`.
+gave more than it was asked for, or items without the marker field). Nova's server groups and
+volume proxy lists, and Cinder's `/os-volume-transfer`, take `limit` and `offset` only: the chain
+is cut the same way, and not linked (Nova links none). Cinder links no page of attachments
+either: a client goes on with the last id as `marker`. A pod is asked for no `limit` the client
+did not send (some lists read a parameter they do not know as a filter).
 
 A pod that does not answer is named in `Atoll-Partial-Pods` and passed over; one that refuses
 the caller (a 4xx) refuses for all.
