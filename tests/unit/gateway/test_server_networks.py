@@ -296,15 +296,7 @@ async def test_a_rule_changed_through_atoll_reaches_the_copies_of_its_group(net:
     web = net.central.add("security-groups", name="web", description="")
     for rule in [r for r in net.central.made("security-group-rules") if r["security_group_id"] == web["id"]]:
         del net.central.objects["security-group-rules"][rule["id"]]
-    http = net.central.add(
-        "security-group-rules",
-        security_group_id=web["id"],
-        direction="ingress",
-        ethertype="IPv4",
-        protocol="tcp",
-        port_range_min=80,
-        port_range_max=80,
-    )
+    http = net.central.add_rule(web["id"], protocol="tcp", port_range_min=80, port_range_max=80)
     response = await net.boot("az2", {"uuid": net.network["id"]}, security_groups=[{"name": "web"}])
     assert response.status_code == 202, response.text
     [copy] = [g["id"] for g in net.pods["Pod2"].made("security-groups") if g["name"] == web["id"]]

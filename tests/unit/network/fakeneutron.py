@@ -100,6 +100,11 @@ class FakeNeutron:
     def add(self, collection: str, **fields: Any) -> dict[str, Any]:
         return self._make(collection, dict(fields))
 
+    def add_rule(self, group: str, **fields: Any) -> dict[str, Any]:
+        """An IPv4 ingress rule of `group` (unless `fields` say otherwise)."""
+        rule = {"security_group_id": group, "direction": "ingress", "ethertype": "IPv4"} | fields
+        return self._make("security-group-rules", rule)
+
     def _shown(self, collection: str, item: dict[str, Any]) -> dict[str, Any]:
         if collection == "security-groups":
             rules = [r for r in self.objects["security-group-rules"].values() if r["security_group_id"] == item["id"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -249,7 +250,7 @@ async def test_copies_deleted_behind_atolls_back_are_made_again(sessions: Sessio
 
 
 def _rule(central: FakeNeutron, group: str, **fields: Any) -> dict[str, Any]:
-    return central.add("security-group-rules", security_group_id=group, direction="ingress", ethertype="IPv4", **fields)
+    return central.add_rule(group, **fields)
 
 
 def _allowed(pod: FakeNeutron, bottom: str) -> list[tuple[Any, ...]]:
@@ -284,30 +285,44 @@ async def test_a_copy_gets_the_top_groups_rules_as_they_change_without_losing_th
     assert kept.isdisjoint(before)  # the 80 rule went
 
 
-async def test_a_group_used_again_catches_up_with_changes_it_missed(sessions: Sessions) -> None:
-    central, network, _ = _top()
-    web = central.add("security-groups", name="web")
-    central.objects["security-group-rules"].clear()
-    first = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
-    pod, pod_id = FakeNeutron("pod Pod1"), await _pod(sessions)
-    realizer = _realizer(central, pod, pod_id, sessions, stale_after=1e9)
-    await realizer.port(first, made_top=False)
-    [copy] = [g["id"] for g in pod.made("security-groups") if g["name"] == web["id"]]
-    assert _allowed(pod, copy) == []
-    _rule(central, web["id"], protocol="icmp")  # changed while this pod was not told (down)
-    second = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
-    await realizer.port(second, made_top=False)
-    assert _allowed(pod, copy) == [("icmp", None, None)]
+@dataclasses.dataclass
+class _Web:
+    """A group "web" without rules, realized in Pod1 for a port on net1 (`copy`: its copy's id)."""
+
+    central: FakeNeutron
+    network: dict[str, Any]
+    web: dict[str, Any]
+    pod: FakeNeutron
+    pod_id: PodId
+    realizer: Realizer
+    copy: str
 
 
-async def test_two_refreshes_at_once_make_each_missing_rule_once(sessions: Sessions) -> None:
+async def _web(sessions: Sessions) -> _Web:
     central, network, _ = _top()
     web = central.add("security-groups", name="web")
     central.objects["security-group-rules"].clear()
     top = central.add("ports", network_id=network["id"], security_groups=[web["id"]])
     pod, pod_id = FakeNeutron("pod Pod1"), await _pod(sessions)
-    await _realizer(central, pod, pod_id, sessions, stale_after=1e9).port(top, made_top=False)
+    realizer = _realizer(central, pod, pod_id, sessions, stale_after=1e9)
+    await realizer.port(top, made_top=False)
     [copy] = [g["id"] for g in pod.made("security-groups") if g["name"] == web["id"]]
+    return _Web(central, network, web, pod, pod_id, realizer, copy)
+
+
+async def test_a_group_used_again_catches_up_with_changes_it_missed(sessions: Sessions) -> None:
+    made = await _web(sessions)
+    central, web, pod, copy = made.central, made.web, made.pod, made.copy
+    assert _allowed(pod, copy) == []
+    _rule(central, web["id"], protocol="icmp")  # changed while this pod was not told (down)
+    second = central.add("ports", network_id=made.network["id"], security_groups=[web["id"]])
+    await made.realizer.port(second, made_top=False)
+    assert _allowed(pod, copy) == [("icmp", None, None)]
+
+
+async def test_two_refreshes_at_once_make_each_missing_rule_once(sessions: Sessions) -> None:
+    made = await _web(sessions)
+    central, web, pod, pod_id, copy = made.central, made.web, made.pod, made.pod_id, made.copy
     for port in (22, 80):
         _rule(central, web["id"], protocol="tcp", port_range_min=port, port_range_max=port)
     one, two = (_realizer(central, pod, pod_id, sessions, stale_after=1e9) for _ in range(2))
