@@ -34,9 +34,9 @@ from atoll.resources.volume import VOLUME
 from atoll.types import ResourceType
 
 SERVICE_AZ = atoll_az(AzFields("zone"))
+"""Cinder's services and hosts: the AZ of each."""
 ATTACHMENTS = Paging("id")
 """Cinder pages attachments by `limit`, `marker` and `offset`, and links no next page."""
-"""Cinder's services and hosts: the AZ of each."""
 
 READ = ("GET",)
 WRITE = ("PUT", "DELETE")
